@@ -1,0 +1,100 @@
+"""Create the registry's topics idempotently and report drift between registry and cluster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+
+from schemas.topics import TOPICS, TopicSpec
+
+ERR_TOPIC_EXISTS = 36
+
+
+@dataclass
+class TopicReport:
+    name: str
+    action: str  # "created" | "exists" | "failed"
+    drift: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def admin_client(bootstrap: str, timeout_s: float = 30.0) -> KafkaAdminClient:
+    return KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="pantau-admin",
+        request_timeout_ms=int(timeout_s * 1000),
+        bootstrap_timeout_ms=int(timeout_s * 1000),
+    )
+
+
+def ensure_topics(
+    admin: KafkaAdminClient,
+    specs: tuple[TopicSpec, ...] = TOPICS,
+    *,
+    prefix: str = "",
+    replication_factor: int = 1,
+) -> list[TopicReport]:
+    """Create missing topics; for existing ones, compare partitions and configs with the registry.
+
+    ``prefix`` namespaces the topic names (tests use it to get topics of their own).
+    """
+    new = [
+        NewTopic(prefix + s.name, s.partitions, replication_factor, topic_configs=s.configs()) for s in specs
+    ]
+    result = admin.create_topics(new, raise_errors=False)
+    reports: dict[str, TopicReport] = {}
+    for t in result["topics"]:
+        name, code = t["name"], t["error_code"]
+        if code == 0:
+            reports[name] = TopicReport(name, "created")
+        elif code == ERR_TOPIC_EXISTS:
+            reports[name] = TopicReport(name, "exists")
+        else:
+            reports[name] = TopicReport(name, "failed", error=f"error {code}: {t.get('error_message')}")
+    for rep, d in zip(
+        (r for r in reports.values()),
+        check_drift(admin, specs, prefix=prefix, names=[r.name for r in reports.values()]),
+        strict=True,
+    ):
+        rep.drift = d
+    return [reports[prefix + s.name] for s in specs]
+
+
+def check_drift(
+    admin: KafkaAdminClient,
+    specs: tuple[TopicSpec, ...] = TOPICS,
+    *,
+    prefix: str = "",
+    names: list[str] | None = None,
+) -> list[list[str]]:
+    """For each spec (in the order of ``names`` if given), what differs on the cluster."""
+    by_name = {prefix + s.name: s for s in specs}
+    order = names or list(by_name)
+    existing = set(admin.list_topics())
+    present = [n for n in order if n in existing]
+    partitions = {
+        d["name"]: len(d["partitions"]) for d in (admin.describe_topics(present) if present else [])
+    }
+    configs = (
+        admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in present], config_filter="all")
+        if present
+        else {"topic": {}}
+    )["topic"]
+    out: list[list[str]] = []
+    for n in order:
+        spec = by_name[n]
+        if n not in existing:
+            out.append(["missing on the cluster"])
+            continue
+        drift = []
+        if partitions.get(n) != spec.partitions:
+            drift.append(f"partitions: registry {spec.partitions}, cluster {partitions.get(n)}")
+        have = configs.get(n, {})
+        for key, want in spec.configs().items():
+            got = have.get(key, {}).get("value")
+            if got != want:
+                drift.append(f"{key}: registry {want}, cluster {got}")
+        out.append(drift)
+    return out

@@ -1,0 +1,62 @@
+"""Alert events: every lifecycle transition written to ``maturity-alerts``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.common import Contract, IndicatorId, ProvinceCode, RegionCode, Slug
+
+
+class AlertKind(str, Enum):
+    BEHIND_TRAJECTORY = "behind_trajectory"
+    MILESTONE_MISSED = "milestone_missed"
+    AT_RISK = "at_risk"
+    DATA_STALE = "data_stale"
+    SCORE_DROP = "score_drop"
+
+
+class AlertState(str, Enum):
+    PENDING = "pending"
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class Driver(Contract):
+    """An indicator that pulls the score down: how much score it would add at full marks."""
+
+    indicator_id: IndicatorId
+    score: float | None
+    weight: float
+    pull: float = Field(description="Score points the target gains if this indicator reached 5.")
+
+
+class AlertEvent(Contract):
+    """One transition of one alert. ``alert_id`` is stable for the alert; ``transition_id`` per step."""
+
+    schema_version: Literal[1] = 1
+    alert_id: str = Field(description="Deterministic: region, target, kind and the episode start.")
+    transition_id: str = Field(description="Deterministic per transition; notifications reuse it.")
+    region_code: RegionCode
+    province_code: ProvinceCode
+    kind: AlertKind
+    target: Slug = Field(description="A dimension id or 'index'.")
+    state: AlertState
+    severity: Severity
+    at: AwareDatetime
+    current: float | None
+    expected: float | None
+    gap: float | None = Field(description="expected - current (positive means behind).")
+    milestone_due: dt.date | None = None
+    drivers: list[Driver] = Field(default_factory=list)
+    remedy: str = Field(default="", description="What it would take to get back on the path.")
+    summary: str
