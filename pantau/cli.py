@@ -252,6 +252,19 @@ def schemas_export(
         typer.echo(f"wrote {p}")
 
 
+@app.command("run")
+def run() -> None:
+    """Run the platform on the embedded default: local Kafka, topics and services. Ctrl-C stops it."""
+    from pantau.kafka_local import KafkaSetupError
+    from pantau.run import run_platform
+
+    try:
+        code = run_platform(_settings())
+    except KafkaSetupError as exc:
+        fail(str(exc))
+    raise typer.Exit(code)
+
+
 def main() -> None:
     try:
         app()

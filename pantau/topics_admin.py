@@ -43,7 +43,7 @@ def ensure_topics(
     new = [
         NewTopic(prefix + s.name, s.partitions, replication_factor, topic_configs=s.configs()) for s in specs
     ]
-    result = admin.create_topics(new, raise_errors=False)
+    result = admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
     reports: dict[str, TopicReport] = {}
     for t in result["topics"]:
         name, code = t["name"], t["error_code"]

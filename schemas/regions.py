@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import ValidationError
+
 from schemas.common import Contract, ProvinceCode, RegionCode
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -63,6 +65,22 @@ class RegionRegistry:
         return [r for r in self.regions.values() if t in r.code or t in r.name.lower()]
 
 
+#: CSV column of each Region field, so that errors name what the user sees in the file.
+_COLUMN = {"code": "region_code", "name": "region_name", "province_code": "province_code"}
+
+
+def _row_error(path: Path, line: int, exc: Exception) -> ValueError:
+    if isinstance(exc, ValidationError):
+        parts = [
+            f"column {_COLUMN.get(str(e['loc'][0]), e['loc'][0])}: {e['msg']} (got {e.get('input')!r})"
+            for e in exc.errors()
+        ]
+        return ValueError(f"{path}:{line}: " + "; ".join(parts))
+    if isinstance(exc, KeyError):
+        return ValueError(f"{path}:{line}: missing column {exc.args[0]}")
+    return ValueError(f"{path}:{line}: {exc}")
+
+
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -89,7 +107,7 @@ def read_registry(data_dir: Path = DATA_DIR, version: str = REGIONS_VERSION) -> 
                 )
             )
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"{prov_path}:{line}: {exc}") from None
+            raise _row_error(prov_path, line, exc) from None
     for line, row in enumerate(_read_csv(reg_path), start=2):
         try:
             p = pop.get(row["region_code"], {})
@@ -107,7 +125,7 @@ def read_registry(data_dir: Path = DATA_DIR, version: str = REGIONS_VERSION) -> 
                 )
             )
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"{reg_path}:{line}: {exc}") from None
+            raise _row_error(reg_path, line, exc) from None
     known = {p.code for p in provinces}
     for r in regions:
         if r.province_code not in known:

@@ -1,0 +1,63 @@
+# Pantau Kota Cerdas. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+VENV := .venv
+PANTAU := $(VENV)/bin/pantau
+PYTEST := $(VENV)/bin/pytest
+
+.PHONY: help install kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
+        lint format typecheck schemas clean
+
+help: ## List every target with what it does
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(VENV)/.installed ## Install the locked Python dependencies into .venv (uv sync --frozen)
+
+kafka-jars: install ## Fetch the pinned Apache Kafka jars from Maven Central into .pantau/kafka/libs
+	$(PANTAU) kafka fetch
+
+kafka-up: kafka-jars ## Start the local single-node Kafka broker on 127.0.0.1:9092 (idempotent)
+	$(PANTAU) kafka up
+
+kafka-down: install ## Stop the local Kafka broker
+	$(PANTAU) kafka down
+
+topics: kafka-up ## Create the registry's topics (idempotent) and report drift
+	$(PANTAU) topics create
+
+run: kafka-jars ## Start the platform on the embedded default (Kafka, topics, services); Ctrl-C stops it
+	$(PANTAU) run
+
+test: kafka-jars ## Run every test (unit and integration; the suite starts the real broker itself)
+	$(PYTEST)
+
+test-unit: install ## Run the unit tests only (no I/O)
+	$(PYTEST) tests/unit
+
+test-integration: kafka-jars ## Run the integration tests against the real broker
+	$(PYTEST) tests/integration
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install ## ruff format and autofix
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+typecheck: install ## mypy (strict on schemas/ and the domain modules)
+	$(VENV)/bin/mypy
+
+schemas: install ## Re-export the JSON Schema files of the contracts into schemas/json
+	$(PANTAU) schemas export
+
+clean: ## Stop the broker and remove local state (.pantau) and caches
+	-$(PANTAU) kafka down
+	rm -rf .pantau .pytest_cache .mypy_cache .ruff_cache .hypothesis
