@@ -21,13 +21,21 @@ app = typer.Typer(
 kafka_app = typer.Typer(help="The embedded local Kafka broker (KRaft, single node).", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics from the registry in schemas/topics.py.", no_args_is_help=True)
 regions_app = typer.Typer(help="The 38 provinces and 514 kabupaten/kota.", no_args_is_help=True)
-framework_app = typer.Typer(help="The maturity framework (dimensions, elements, indicators).", no_args_is_help=True)
+framework_app = typer.Typer(
+    help="The maturity framework (dimensions, elements, indicators).", no_args_is_help=True
+)
 schemas_app = typer.Typer(help="JSON Schema files of the wire contracts.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(regions_app, name="regions")
 app.add_typer(framework_app, name="framework")
 app.add_typer(schemas_app, name="schemas")
+scoring_app = typer.Typer(
+    help="The scoring service: indicator events -> region scores.", no_args_is_help=True
+)
+scores_app = typer.Typer(help="Current region scores, read from the scoring service.", no_args_is_help=True)
+app.add_typer(scoring_app, name="scoring")
+app.add_typer(scores_app, name="scores")
 
 
 def _settings() -> PlatformSettings:
@@ -70,7 +78,9 @@ def kafka_up(
             wait_for_broker(settings.bootstrap_servers, timeout)
         except KafkaSetupError as exc:
             fail(f"KAFKA_BOOTSTRAP_SERVERS is set: {exc}")
-        typer.echo(f"Using the existing cluster at {settings.bootstrap_servers} (KAFKA_BOOTSTRAP_SERVERS); nothing to start.")
+        typer.echo(
+            f"Using the existing cluster at {settings.bootstrap_servers} (KAFKA_BOOTSTRAP_SERVERS); nothing to start."
+        )
         return
     lk = LocalKafka.from_settings(settings)
     try:
@@ -97,7 +107,9 @@ def kafka_down() -> None:
 
 
 @kafka_app.command("status")
-def kafka_status(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False) -> None:
+def kafka_status(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
     """Tell whether the broker runs and answers. Exit code 0 when it answers, 3 when not."""
     from pantau.kafka_local import LocalKafka, broker_answers
 
@@ -158,7 +170,9 @@ def topics_create(
             line += "  DRIFT: " + "; ".join(r.drift)
         typer.echo(line)
     if any(r.drift for r in reports):
-        typer.echo("Drift found: the cluster differs from schemas/topics.py (fix by hand; topics are not altered).")
+        typer.echo(
+            "Drift found: the cluster differs from schemas/topics.py (fix by hand; topics are not altered)."
+        )
         bad = True
     raise typer.Exit(1 if bad else 0)
 
@@ -195,7 +209,9 @@ def regions_list(
         if as_json:
             typer.echo(r.model_dump_json())
         else:
-            typer.echo(f"{r.code}  {r.name:40} {r.province_name}{'  (administrative)' if r.administrative_only else ''}")
+            typer.echo(
+                f"{r.code}  {r.name:40} {r.province_name}{'  (administrative)' if r.administrative_only else ''}"
+            )
     if not as_json:
         typer.echo(f"{len(regions)} regions (registry {reg.version})", err=True)
 
@@ -205,7 +221,9 @@ def regions_list(
 
 @framework_app.command("show")
 def framework_show(
-    file: Annotated[Path | None, typer.Option("--file", help="A framework YAML (default: the shipped one).")] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="A framework YAML (default: the shipped one).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The whole framework as JSON.")] = False,
 ) -> None:
     """Print the framework: dimensions, elements, indicators with unit, direction and weight."""
@@ -238,7 +256,9 @@ def framework_show(
 
 @schemas_app.command("export")
 def schemas_export(
-    check: Annotated[bool, typer.Option(help="Only check; exit 1 when the files drift from the models.")] = False,
+    check: Annotated[
+        bool, typer.Option(help="Only check; exit 1 when the files drift from the models.")
+    ] = False,
 ) -> None:
     """Write the JSON Schema of each contract to schemas/json/."""
     from schemas import export
@@ -250,6 +270,70 @@ def schemas_export(
         raise typer.Exit(1 if stale else 0)
     for p in export.write_all():
         typer.echo(f"wrote {p}")
+
+
+# ------------------------------------------------------------------------------------------ scoring
+
+
+@scoring_app.command("run")
+def scoring_run(
+    web_port: Annotated[int | None, typer.Option(help="Web/metrics port (default 6066).")] = None,
+    store: Annotated[str | None, typer.Option(help="Table store: rocksdb (default) or memory.")] = None,
+) -> None:
+    """Run a scoring worker (faust). Start more on other hosts/ports to scale out; SIGTERM stops it."""
+    from services.scoring.app import run_worker
+    from services.scoring.config import ScoringSettings
+
+    _settings()
+    overrides: dict[str, object] = {}
+    if web_port is not None:
+        overrides["web_port"] = web_port
+    if store is not None:
+        overrides["store"] = store
+    run_worker(ScoringSettings(**overrides))  # type: ignore[arg-type]
+
+
+@scores_app.command("show")
+def scores_show(
+    region: Annotated[str, typer.Argument(help="Region code, e.g. 32.73 (Kota Bandung).")],
+    url: Annotated[str, typer.Option(help="Scoring service base URL.")] = "http://127.0.0.1:6066",
+    as_json: Annotated[bool, typer.Option("--json", help="The raw JSON.")] = False,
+) -> None:
+    """Print a region's current index, level, dimensions with coverage, and weakest indicators."""
+    import urllib.error
+    import urllib.request
+
+    from schemas.regions import default_registry
+
+    reg = default_registry()
+    if region not in reg:
+        fail(f"unknown region code {region!r}; see 'pantau regions list'")
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/scores/{region}", timeout=10) as resp:
+            body = json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")
+        fail(f"the scoring service answered {exc.code}: {detail}")
+    except (urllib.error.URLError, OSError) as exc:
+        fail(f"cannot reach the scoring service at {url}: {exc}. Is 'pantau scoring run' running?")
+    if as_json:
+        typer.echo(json.dumps(body, indent=2))
+        return
+    r = reg.get(region)
+    idx = "n/a" if body["index"] is None else f"{body['index']:.2f}"
+    level = f"level {body['level']} {body['level_name']}" if body["level"] else "no level"
+    typer.echo(f"{r.name} ({region}), {r.province_name}")
+    typer.echo(f"  index {idx}  {level}  coverage {body['coverage']:.0%}  [{body['status']}]  "
+               f"framework {body['framework']}, at {body['evaluated_at']}")  # fmt: skip
+    for d in body["dimensions"]:
+        sc = "  n/a" if d["score"] is None else f"{d['score']:5.2f}"
+        typer.echo(f"  {d['dimension_id']:12} {sc}  coverage {d['coverage']:4.0%}  {d['status']}")
+    if body.get("weakest"):
+        typer.echo("  weakest indicators:")
+        for i in body["weakest"]:
+            typer.echo(
+                f"    {i['indicator_id']:30} score {i['score']:.2f}  value {i['value']:g}  ({i['dimension']})"
+            )
 
 
 @app.command("run")

@@ -78,7 +78,9 @@ def check_drift(
         d["name"]: len(d["partitions"]) for d in (admin.describe_topics(present) if present else [])
     }
     configs = (
-        admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in present], config_filter="all")
+        admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, n) for n in present], config_filter="all"
+        )
         if present
         else {"topic": {}}
     )["topic"]

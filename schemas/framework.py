@@ -258,9 +258,9 @@ def _where(loc: tuple[int | str, ...], data: Any) -> str:
         if isinstance(item, int) and isinstance(node, list) and 0 <= item < len(node):
             node = node[item]
             ident = node.get("id") if isinstance(node, dict) else None
-            parts[-1:] = [f"{parts[-1]}[{ident!r}]" if ident else f"{parts[-1]}[{item}]"] if parts else [
-                f"[{item}]"
-            ]
+            parts[-1:] = (
+                [f"{parts[-1]}[{ident!r}]" if ident else f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+            )
         else:
             if isinstance(node, dict):
                 node = node.get(item)

@@ -31,7 +31,15 @@ def test_every_command_has_help(path: list[str]) -> None:
 
 def test_help_lists_the_expected_commands() -> None:
     names = {" ".join(p) for p in _all_command_paths()}
-    for cmd in ("kafka up", "kafka down", "kafka status", "topics create", "regions list", "framework show", "run"):
+    for cmd in (
+        "kafka up",
+        "kafka down",
+        "kafka status",
+        "topics create",
+        "regions list",
+        "framework show",
+        "run",
+    ):
         assert cmd in names
 
 
@@ -40,7 +48,9 @@ def test_regions_list_by_province_as_json() -> None:
     assert result.exit_code == 0
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 27
-    assert {"code": "32.73", "name": "Kota Bandung"}.items() <= next(r for r in rows if r["code"] == "32.73").items()
+    assert {"code": "32.73", "name": "Kota Bandung"}.items() <= next(
+        r for r in rows if r["code"] == "32.73"
+    ).items()
 
 
 def test_regions_list_unknown_province_is_an_error() -> None:
@@ -60,7 +70,9 @@ def test_framework_show_prints_dimensions_and_json() -> None:
 
 def test_framework_show_bad_file_names_file_and_key(tmp_path: Path) -> None:
     bad = tmp_path / "fw.yaml"
-    bad.write_text("framework:\n  id: x\n  version: '1'\n  title: t\n  minimum_coverage: 2\n  levels: []\n  dimensions: []\n")
+    bad.write_text(
+        "framework:\n  id: x\n  version: '1'\n  title: t\n  minimum_coverage: 2\n  levels: []\n  dimensions: []\n"
+    )
     result = runner.invoke(app, ["framework", "show", "--file", str(bad)])
     assert result.exit_code == 1
     assert str(bad) in result.output

@@ -26,7 +26,13 @@ def test_default_framework_follows_pp59_2022() -> None:
     assert fw.indicator("P0").direction.value == "lower_is_better"
     # Every normalisation and aggregation method is used, and live feeds exist.
     assert set(Counter(i.normalisation.method for i in fw.indicators)) == {"min_max", "target", "thresholds"}
-    assert set(Counter(i.aggregation.method for i in fw.indicators)) == {"latest", "mean", "sum", "min", "max"}
+    assert set(Counter(i.aggregation.method for i in fw.indicators)) == {
+        "latest",
+        "mean",
+        "sum",
+        "min",
+        "max",
+    }
     assert fw.indicator("ENV_PM25").aggregation.method == "mean"
     # Indicators know where they sit.
     assert fw.indicator("ENV_PM25").dimension == "environment"

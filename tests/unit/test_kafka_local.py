@@ -25,13 +25,13 @@ def only_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_old_java_is_refused(tmp_path: Path, only_path: Path) -> None:
-    _fake_tool(only_path, "java", 'echo \'openjdk version "11.0.2" 2019-01-15\' >&2\n')
+    _fake_tool(only_path, "java", "echo 'openjdk version \"11.0.2\" 2019-01-15' >&2\n")
     with pytest.raises(KafkaSetupError, match=r"Java 17\+ is needed .* found Java 11"):
         LocalKafka(home=tmp_path).check_java()
 
 
 def test_java_8_version_style_is_read(tmp_path: Path, only_path: Path) -> None:
-    _fake_tool(only_path, "java", 'echo \'java version "1.8.0_202"\' >&2\n')
+    _fake_tool(only_path, "java", "echo 'java version \"1.8.0_202\"' >&2\n")
     with pytest.raises(KafkaSetupError, match="found Java 8"):
         LocalKafka(home=tmp_path).check_java()
 

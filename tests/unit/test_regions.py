@@ -51,5 +51,7 @@ def test_bad_row_names_file_and_line(tmp_path: Path) -> None:
     rows[5][2] = "1105"  # region code without the dot, on file line 6
     with (tmp_path / "regions.csv").open("w", newline="") as f:
         csv.writer(f).writerows(rows)
-    with pytest.raises(ValueError, match=r"regions\.csv:6: column region_code: String should match pattern .* \(got '1105'\)"):
+    with pytest.raises(
+        ValueError, match=r"regions\.csv:6: column region_code: String should match pattern .* \(got '1105'\)"
+    ):
         read_registry(tmp_path)

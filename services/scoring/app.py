@@ -1,0 +1,227 @@
+"""Faust wiring of the scoring service: thin. The handler (handlers.py) does the work.
+
+- The agent reads ``indicator-events`` with acks off, hands each record to the Scorer and
+  acknowledges records only once the region state holding them is written to the table (whose
+  changelog faust flushes before it commits offsets). A crash therefore never commits an offset
+  whose effect is not persisted; records redelivered after it are recognised by their offset.
+- Bad records go to ``indicator-events.dlq`` with reason headers; they never stop the worker.
+- Region scores are published at most once per region per ``publish_interval``; a timer re-scores
+  every region so that freshness is judged without new events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+from faust.types import EventT, StreamT
+from faust.web import Request, Response, View
+from prometheus_client import generate_latest
+
+from pantau import logs
+from schemas.dlq import dlq_headers
+from schemas.framework import load_framework
+from schemas.regions import default_registry
+from schemas.topics import DEFAULT_PARTITIONS
+from services.scoring.config import ScoringSettings
+from services.scoring.domain import Outcome, weakest_indicators
+from services.scoring.domain.state import to_micros
+from services.scoring.handlers import Rejection, Scorer
+from services.scoring.metrics import ScoringMetrics
+
+log = logs.get("pantau.scoring")
+SERVICE = "scoring"
+# Prometheus text format; aiohttp takes the charset separately, so it is left out here.
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+
+
+@dataclass
+class ScoringService:
+    settings: ScoringSettings
+    app: faust.App
+    scorer: Scorer
+    metrics: ScoringMetrics
+    stream: StreamT | None = None
+    pending: list[EventT] = field(default_factory=list)
+    last_persist: float = 0.0
+    flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def build(settings: ScoringSettings) -> ScoringService:
+    framework = load_framework(settings.framework_file)
+    (settings.data_dir / settings.app_id).mkdir(parents=True, exist_ok=True)
+    metrics = ScoringMetrics()
+    store = "memory://" if settings.store == "memory" else "rocksdb://"
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        store=store,
+        datadir=str(settings.data_dir / settings.app_id),
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        topic_partitions=DEFAULT_PARTITIONS,
+        topic_allow_declare=True,
+        broker_commit_interval=settings.commit_interval,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        stream_buffer_maxsize=65536,
+        table_cleanup_interval=3600.0,
+        web_enabled=True,
+    )
+    source = app.topic(settings.topic("indicator-events"), key_type=bytes, value_type=bytes,
+                       key_serializer="raw", value_serializer="raw")  # fmt: skip
+    scores_topic = app.topic(settings.topic("region-scores"), key_serializer="raw", value_serializer="raw")
+    dlq_topic = app.topic(
+        settings.topic("indicator-events.dlq"), key_serializer="raw", value_serializer="raw"
+    )
+    table = app.Table(
+        "region-state", key_type=bytes, value_type=bytes, partitions=DEFAULT_PARTITIONS,
+    )  # fmt: skip
+
+    def load(region: str) -> bytes | None:
+        raw = table.get(region.encode())
+        return bytes(raw) if raw is not None else None
+
+    scorer = Scorer(
+        framework, default_registry(), metrics,
+        lateness_us=to_micros(settings.allowed_lateness), publish_interval=settings.publish_interval, load=load,
+    )  # fmt: skip
+    svc = ScoringService(settings, app, scorer, metrics)
+
+    async def send_dlq(ev: EventT, reason: str, detail: str) -> None:
+        msg = ev.message
+        metrics.invalid.labels(reason).inc()
+        await dlq_topic.send(key=msg.key, value=msg.value, headers=dlq_headers(
+            reason=reason, detail=detail, topic=msg.topic, partition=msg.partition, offset=msg.offset,
+            service=SERVICE,
+        ))  # fmt: skip
+
+    async def flush(force: bool = False) -> None:
+        """Persist changed region states, then acknowledge the records they hold."""
+        async with svc.flush_lock:
+            if not svc.pending or svc.stream is None:
+                return
+            if not force and time.monotonic() - svc.last_persist < settings.persist_interval:
+                return
+            events, svc.pending = svc.pending, []
+            t0 = time.perf_counter()
+            last_of: dict[str, EventT] = {}
+            for ev in events:
+                key = ev.message.key
+                if key is not None:
+                    last_of[key.decode(errors="replace")] = ev
+            for region, data in scorer.take_unpersisted().items():
+                # The changelog partition is the current event's: use one of this region's records.
+                ev = last_of.get(region)
+                if ev is None:
+                    continue  # not from this batch: it was persisted with its own records
+                svc.stream._set_current_event(ev)  # type: ignore[attr-defined]
+                table[region.encode()] = data
+            metrics.persist_seconds.observe(time.perf_counter() - t0)
+            svc.last_persist = time.monotonic()
+            for ev in events:
+                await svc.stream.ack(ev)
+
+    async def publish_due() -> None:
+        for region in scorer.due():
+            score = scorer.publish(region)
+            if score is not None:
+                await scores_topic.send(key=region.encode(), value=score.model_dump_json().encode())
+
+    @app.agent(source, name="score-events")
+    async def score_events(stream: StreamT) -> None:
+        svc.stream = stream
+        stream.enable_acks = False  # acknowledged in flush(), after the state is persisted
+        async for ev in stream.events():
+            msg = ev.message
+            try:
+                result = scorer.handle(msg.key, msg.value, msg.partition, msg.offset, msg.timestamp)
+            except Exception as exc:  # a bug, not bad input: by policy
+                log.error("scoring.record_failed", where=f"{msg.topic}[{msg.partition}]@{msg.offset}",
+                          error=repr(exc), traceback=traceback.format_exc(limit=5))  # fmt: skip
+                metrics.events.labels("error").inc()
+                if settings.error_policy == "crash":
+                    raise
+                await send_dlq(ev, "processing_error", repr(exc))
+                svc.pending.append(ev)
+                continue
+            if isinstance(result, Rejection):
+                metrics.events.labels("invalid").inc()
+                await send_dlq(ev, result.reason, result.detail)
+            else:
+                metrics.events.labels(result.value).inc()
+                if result is Outcome.LATE:
+                    await send_dlq(ev, "late", f"observed_at older than the series watermark minus "
+                                               f"{settings.allowed_lateness}")  # fmt: skip
+            svc.pending.append(ev)
+            if len(svc.pending) >= settings.batch_max:
+                await flush(force=True)
+            elif time.monotonic() - svc.last_persist >= settings.persist_interval:
+                await flush()
+
+    @app.timer(interval=max(0.02, min(settings.publish_interval, settings.persist_interval) / 5))
+    async def tick() -> None:
+        await flush()
+        await publish_due()
+
+    @app.timer(interval=settings.staleness_interval)
+    async def staleness() -> None:
+        # Regions restored from the table after a restart are held too, so their freshness moves.
+        for key in list(table.keys()):
+            scorer.state_for(key.decode())
+        for score in scorer.rescore_all():
+            await scores_topic.send(key=score.region_code.encode(), value=score.model_dump_json().encode())
+
+    @app.timer(interval=5.0)
+    async def lag() -> None:
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            if tp.topic != source.get_topic_name():
+                continue
+            pos = await consumer.position(tp)
+            hw = consumer.highwater(tp)
+            if pos is not None and hw is not None:
+                metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, hw - pos))
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
+        parts = {tp.partition for tp in revoked if tp.topic == source.get_topic_name()}
+        if parts:
+            await flush(force=True)
+            scorer.forget_partitions(parts)
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Request) -> Response:
+        return web.bytes(generate_latest(metrics.registry), content_type=METRICS_CONTENT_TYPE)
+
+    @app.page("/scores/{region}")
+    class ScoresView(View):
+        async def get(self, request: Request, region: str) -> Response:
+            if region not in scorer.regions:
+                return self.json({"error": f"unknown region code {region!r}"}, status=404)
+            if region not in scorer.states and table.get(region.encode()) is None:
+                return self.json({"error": f"no events for {region} on this worker"}, status=404)
+            score = scorer.score(region, datetime.now(UTC))
+            body = score.model_dump(mode="json")
+            body["weakest"] = [i.model_dump(mode="json") for i in weakest_indicators(score, 5)]
+            return self.json(body)
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Request) -> Response:
+        return web.json({"status": "ok", "regions": len(scorer.states)})
+
+    _ = (score_events, tick, staleness, lag, on_revoked, metrics_page, ScoresView, healthz)
+    return svc
+
+
+def run_worker(settings: ScoringSettings) -> None:
+    """Run one worker until SIGTERM/SIGINT (faust's Worker stops the app gracefully)."""
+    svc = build(settings)
+    worker = faust.Worker(svc.app, loglevel=settings.log_level.lower(), quiet=True)
+    worker.execute_from_commandline()

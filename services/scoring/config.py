@@ -1,0 +1,47 @@
+"""Settings of the scoring service: built once at start-up, frozen, passed down."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pantau.config import REPO_ROOT
+
+
+class ScoringSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, env_prefix="SCORING_", extra="ignore")
+
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    app_id: str = "pantau-scoring"
+    topic_prefix: str = Field(default="", description="Prefix of every topic name (isolated environments).")
+    framework_file: Path | None = Field(default=None, description="Framework YAML; default: the shipped one.")
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+    store: Literal["rocksdb", "memory"] = "rocksdb"
+    data_dir: Path = REPO_ROOT / ".pantau" / "scoring"
+    allowed_lateness: timedelta = timedelta(minutes=5)
+    publish_interval: float = Field(
+        default=1.0, gt=0, description="At most one RegionScore per region per interval (s)."
+    )
+    persist_interval: float = Field(
+        default=0.5, gt=0, description="State is written to the table this often (s)."
+    )
+    staleness_interval: float = Field(
+        default=30.0, gt=0, description="All regions are re-scored this often (s)."
+    )
+    batch_max: int = Field(
+        default=20_000, gt=0, description="Events applied before state is persisted anyway."
+    )
+    error_policy: Literal["dlq", "crash"] = Field(
+        default="dlq",
+        description="On an unexpected error with one record: send it to the DLQ and go on, or stop the worker.",
+    )
+    commit_interval: float = 1.0
+    log_level: str = "INFO"
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name

@@ -1,0 +1,198 @@
+"""The scoring handler: records in, region states and scores out. No faust here, so it is testable.
+
+The faust app (app.py) feeds it records, persists what it says changed, publishes what it says is
+due and acknowledges records only after the state that holds them is persisted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kafka.partitioner.default import murmur2
+from prometheus_client import Gauge
+from pydantic import ValidationError
+
+from schemas.events import IndicatorEvent
+from schemas.framework import Framework
+from schemas.regions import RegionRegistry
+from schemas.scores import RegionScore
+from services.scoring.domain import Outcome, RegionState, apply_reading, reading_from_event, score_region
+from services.scoring.domain.codec import decode_state, encode_state
+from services.scoring.metrics import ScoringMetrics
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that cannot be scored: it goes to the DLQ with this reason."""
+
+    reason: str
+    detail: str
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:5]:
+        loc = ".".join(str(x) for x in e["loc"]) or "(record)"
+        parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def partition_for(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a key (murmur2, as the Java client)."""
+    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+
+
+class Scorer:
+    def __init__(
+        self,
+        framework: Framework,
+        regions: RegionRegistry,
+        metrics: ScoringMetrics,
+        *,
+        lateness_us: int,
+        publish_interval: float,
+        load: Callable[[str], bytes | None] = lambda _k: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.framework = framework
+        self.indicators = framework.indicator_map
+        self.regions = regions
+        self.metrics = metrics
+        self.lateness_us = lateness_us
+        self.publish_interval = publish_interval
+        self.load = load
+        self.clock = clock
+        self.states: dict[str, RegionState] = {}
+        self.partition_of: dict[str, int] = {}
+        self.pending_latency: dict[str, list[float]] = {}  # region -> Kafka timestamps not yet published
+        self.dirty: set[str] = set()
+        self.unpersisted: set[str] = set()
+        self.last_published_at: dict[str, float] = {}
+        self.last_fingerprint: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ records
+
+    def state_for(self, region: str) -> RegionState:
+        st = self.states.get(region)
+        if st is None:
+            raw = self.load(region)
+            st = decode_state(raw) if raw is not None else RegionState()
+            self.states[region] = st
+            self.metrics.regions.set(len(self.states))
+        return st
+
+    def handle(
+        self, key: bytes | None, value: bytes | None, partition: int, offset: int, timestamp: float
+    ) -> Outcome | Rejection:
+        """Decode, validate and apply one record. Never raises for bad input."""
+        if value is None:
+            return Rejection("empty_value", "record has no value")
+        try:
+            ev = IndicatorEvent.model_validate_json(value)
+        except ValidationError as exc:
+            reason = (
+                "undecodable" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema_invalid"
+            )
+            return Rejection(reason, describe_validation_error(exc))
+        region = ev.region_code
+        if region not in self.regions:
+            return Rejection(
+                "unknown_region", f"region_code: {region!r} is not in registry {self.regions.version}"
+            )
+        if key is not None and key.decode(errors="replace") != region:
+            return Rejection("key_mismatch", f"key {key!r} differs from region_code {region!r}")
+        ind = self.indicators.get(ev.indicator_id)
+        if ind is None:
+            return Rejection(
+                "unknown_indicator", f"indicator_id: {ev.indicator_id!r} is not in {self.framework.key}"
+            )
+        if ev.unit != ind.unit:
+            return Rejection("unit_mismatch", f"unit: {ev.unit!r}, {ind.id} is measured in {ind.unit!r}")
+        state = self.state_for(region)
+        self.partition_of[region] = partition
+        before = state.offsets.get(partition)
+        outcome = apply_reading(state, reading_from_event(ev), ind, self.lateness_us, (partition, offset))
+        if state.offsets.get(partition) != before:
+            self.unpersisted.add(region)
+        if outcome is Outcome.SCORED:
+            self.dirty.add(region)
+            self.pending_latency.setdefault(region, []).append(timestamp)
+        return outcome
+
+    # ------------------------------------------------------------------ persistence
+
+    def take_unpersisted(self) -> dict[str, bytes]:
+        """Encoded states of the regions changed since the last call."""
+        out = {r: encode_state(self.states[r]) for r in self.unpersisted}
+        self.unpersisted.clear()
+        return out
+
+    def forget_partitions(self, partitions: set[int]) -> None:
+        """Drop cached state of partitions this worker no longer owns (after a rebalance)."""
+        for region in [r for r, p in self.partition_of.items() if p in partitions]:
+            for d in (self.states, self.partition_of, self.pending_latency, self.last_published_at,
+                      self.last_fingerprint):  # fmt: skip
+                d.pop(region, None)  # type: ignore[attr-defined]
+            self.dirty.discard(region)
+            self.unpersisted.discard(region)
+        self.metrics.regions.set(len(self.states))
+
+    # ------------------------------------------------------------------ publication
+
+    def due(self, now: float | None = None) -> list[str]:
+        """Dirty regions whose last publication is at least one interval old."""
+        t = self.clock() if now is None else now
+        return [r for r in self.dirty if t - self.last_published_at.get(r, 0.0) >= self.publish_interval]
+
+    def score(self, region: str, at: datetime | None = None) -> RegionScore:
+        at = at or datetime.fromtimestamp(self.clock(), UTC)
+        return score_region(self.state_for(region), self.framework, region, at)
+
+    def publish(self, region: str, at: datetime | None = None, force: bool = False) -> RegionScore | None:
+        """The region's score if it changed since the last publication (None otherwise)."""
+        score = self.score(region, at)
+        now = self.clock()
+        self.dirty.discard(region)
+        stamps = self.pending_latency.pop(region, [])
+        fp = score.model_dump_json(exclude={"evaluated_at"})
+        if not force and self.last_fingerprint.get(region) == fp:
+            return None
+        self.last_fingerprint[region] = fp
+        self.last_published_at[region] = now
+        for ts in stamps:
+            self.metrics.latency.observe(max(0.0, now - ts))
+        self._gauges(score)
+        self.metrics.scores_published.inc()
+        return score
+
+    def rescore_all(self, at: datetime | None = None) -> list[RegionScore]:
+        """Re-evaluate every held region (freshness moves with time); return the changed scores."""
+        out = []
+        for region in list(self.states):
+            s = self.publish(region, at)
+            if s is not None:
+                out.append(s)
+        return out
+
+    def _gauges(self, s: RegionScore) -> None:
+        m, reg, prov = self.metrics, s.region_code, s.province_code
+        for d in s.dimensions:
+            m.dimension_coverage.labels(reg, prov, d.dimension_id).set(d.coverage)
+            _set_or_clear(m.dimension_score, d.score, reg, prov, d.dimension_id)
+        m.index_coverage.labels(reg, prov).set(s.coverage)
+        _set_or_clear(m.maturity_index, s.index, reg, prov)
+        _set_or_clear(m.maturity_level, s.level, reg, prov)
+
+
+def _set_or_clear(gauge: Gauge, value: float | None, *labels: str) -> None:
+    """Set the series, or remove it when there is no trustworthy value (absent, never zero)."""
+    if value is not None:
+        gauge.labels(*labels).set(value)
+        return
+    try:
+        gauge.remove(*labels)
+    except KeyError:
+        pass
