@@ -165,7 +165,7 @@ def build(settings: ScoringSettings) -> ScoringService:
             elif time.monotonic() - svc.last_persist >= settings.persist_interval:
                 await flush()
 
-    @app.timer(interval=max(0.02, min(settings.publish_interval, settings.persist_interval) / 5))
+    @app.timer(interval=max(0.05, min(settings.publish_interval, settings.persist_interval) / 4))
     async def tick() -> None:
         await flush()
         await publish_due()

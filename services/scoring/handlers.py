@@ -32,6 +32,15 @@ class Rejection:
     detail: str
 
 
+def fingerprint(score: RegionScore) -> tuple[object, ...]:
+    """What a publication depends on: every indicator's value, newest reading and freshness.
+
+    Everything else in a RegionScore is derived from these (and the framework), so two scores with
+    the same fingerprint differ at most in ``evaluated_at``.
+    """
+    return (score.events_applied, *((i.value, i.observed_at, i.fresh) for i in score.indicators))
+
+
 def describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for e in exc.errors()[:5]:
@@ -71,7 +80,7 @@ class Scorer:
         self.dirty: set[str] = set()
         self.unpersisted: set[str] = set()
         self.last_published_at: dict[str, float] = {}
-        self.last_fingerprint: dict[str, str] = {}
+        self.last_fingerprint: dict[str, tuple[object, ...]] = {}
 
     # ------------------------------------------------------------------ records
 
@@ -157,7 +166,7 @@ class Scorer:
         now = self.clock()
         self.dirty.discard(region)
         stamps = self.pending_latency.pop(region, [])
-        fp = score.model_dump_json(exclude={"evaluated_at"})
+        fp = fingerprint(score)
         if not force and self.last_fingerprint.get(region) == fp:
             return None
         self.last_fingerprint[region] = fp

@@ -312,7 +312,8 @@ def hand_framework() -> Framework:
                     "indicators": [
                         ind_doc("ENV_PM25", weight=2, direction="lower_is_better",
                                 norm={"method": "min_max", "min": 5, "max": 55}, agg=P1D_MEAN),
-                        ind_doc("ENV_NO2", direction="lower_is_better", norm={"method": "target", "target": 40},
+                        ind_doc("ENV_NO2", direction="lower_is_better",
+                                norm={"method": "target", "target": 40},
                                 agg={"method": "min", "window": "P1D"}),
                     ],
                 },

@@ -26,7 +26,9 @@ def indicator_score(series: Series | None, ind: Indicator, at_us: int) -> Indica
                 series, ind.aggregation.method, to_micros(ind.aggregation.window), at_us
             )
     fresh = value is not None and newest is not None and at_us - newest <= to_micros(ind.validity)
-    return IndicatorScore(
+    # model_construct: these values are computed here from validated inputs; validating them again
+    # would cost more than the scoring itself.
+    return IndicatorScore.model_construct(
         indicator_id=ind.id,
         dimension=ind.dimension,
         element=ind.element,
@@ -71,14 +73,14 @@ def score_region(state: RegionState, framework: Framework, region_code: str, at:
             coverage = sum(w for w, _ in fresh) / total_w
             score = _clamp(_weighted(fresh))
             ok = coverage >= m and score is not None
-            elements.append(ElementScore(
+            elements.append(ElementScore.model_construct(
                 element_id=e.id, score=score if ok else None, coverage=coverage,
                 status=ScoreStatus.OK if ok else ScoreStatus.INSUFFICIENT_DATA,
             ))  # fmt: skip
             el_parts.append((e.weight, coverage, score if ok else None))
         d_cov, d_score = _roll_up(el_parts)
         d_ok = d_cov >= m and d_score is not None
-        dims.append(DimensionScore(
+        dims.append(DimensionScore.model_construct(
             dimension_id=d.id, score=d_score if d_ok else None, coverage=d_cov,
             status=ScoreStatus.OK if d_ok else ScoreStatus.INSUFFICIENT_DATA, elements=elements,
         ))  # fmt: skip
@@ -86,7 +88,8 @@ def score_region(state: RegionState, framework: Framework, region_code: str, at:
     cov, index = _roll_up(dim_parts)
     ok = cov >= m and index is not None
     level = framework.level_for(index) if ok and index is not None else None
-    return RegionScore(
+    return RegionScore.model_construct(
+        schema_version=1,
         region_code=region_code,
         province_code=province_of(region_code),
         framework=framework.key,

@@ -1,0 +1,259 @@
+"""The scoring worker against the real broker: scores out, poison to the DLQ, recovery after SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from schemas.dlq import read_headers
+from schemas.events import IndicatorEvent
+from schemas.framework import load_framework
+from schemas.scores import RegionScore
+from services.scoring.domain import RegionState, apply_reading, reading_from_event, score_region, to_micros
+from tests.builders import an_indicator_event
+from tests.integration.helpers import (
+    ServiceProcess,
+    create_topics,
+    free_port,
+    http_get,
+    metric,
+    produce,
+    read_all,
+    wait_for,
+)
+
+TINY_FRAMEWORK = """
+framework:
+  id: tiny
+  version: "1"
+  title: Tiny
+  minimum_coverage: 0.5
+  levels:
+    - {level: 1, name: Rintisan, min_score: 0}
+    - {level: 2, name: Terkelola, min_score: 1}
+    - {level: 3, name: Terdefinisi, min_score: 2}
+    - {level: 4, name: Terpadu dan Terukur, min_score: 3}
+    - {level: 5, name: Optimum, min_score: 4}
+  dimensions:
+    - id: governance
+      name: Governance
+      weight: 2
+      elements:
+        - id: public_services
+          name: Public services
+          indicators:
+            - {id: GOV_UPTIME, name: Uptime, unit: percent, direction: higher_is_better, weight: 3,
+               bounds: {min: 0, max: 100}, normalisation: {method: min_max, min: 90, max: 100},
+               aggregation: {method: latest}, validity: P3650D, source: test}
+            - {id: GOV_RESPONSE_HOURS, name: Response, unit: hours, direction: lower_is_better, weight: 1,
+               bounds: {min: 0, max: 8760}, normalisation: {method: target, target: 24},
+               aggregation: {method: latest}, validity: P3650D, source: test}
+    - id: environment
+      name: Environment
+      weight: 1
+      elements:
+        - id: protection
+          name: Protection
+          indicators:
+            - {id: ENV_PM25, name: PM2.5, unit: ug/m3, direction: lower_is_better, weight: 1,
+               bounds: {min: 0, max: 1000}, normalisation: {method: thresholds, thresholds: [75, 55, 35, 15, 5]},
+               aggregation: {method: latest}, validity: P3650D, source: test}
+"""
+
+
+@pytest.fixture
+def start_scoring(
+    kafka_bootstrap: str, tmp_path: Path
+) -> Iterator[Callable[..., tuple[ServiceProcess, str, int]]]:
+    started: list[ServiceProcess] = []
+    prefix = f"s{uuid.uuid4().hex[:8]}-"
+    app_id = f"scoring-{uuid.uuid4().hex[:8]}"
+    create_topics(kafka_bootstrap, prefix)
+
+    def start(port: int | None = None, **env: str) -> tuple[ServiceProcess, str, int]:
+        port = port or free_port()
+        base = {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "SCORING_TOPIC_PREFIX": prefix,
+            "SCORING_APP_ID": app_id,
+            "SCORING_WEB_PORT": str(port),
+            "SCORING_DATA_DIR": str(tmp_path / "state"),
+            "SCORING_PUBLISH_INTERVAL": "0.2",
+            "SCORING_PERSIST_INTERVAL": "0.2",
+            "SCORING_STALENESS_INTERVAL": "2",
+            "PANTAU_LOG_FORMAT": "json",
+        }
+        svc = ServiceProcess(["scoring", "run"], {**base, **env}, tmp_path / f"scoring-{len(started)}.log").start()
+        started.append(svc)
+        wait_for("the scoring worker's web endpoint", lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
+                 timeout=90)  # fmt: skip
+        return svc, prefix, port
+
+    yield start
+    for svc in started:
+        if svc.alive():
+            svc.stop()
+
+
+def _event(region: str, ind: str, value: float, unit: str, at: datetime) -> IndicatorEvent:
+    return an_indicator_event(region_code=region, indicator_id=ind, value=value, unit=unit, observed_at=at)
+
+
+def _records(events: list[IndicatorEvent]) -> list[tuple[bytes | None, bytes]]:
+    return [(e.region_code.encode(), e.model_dump_json().encode()) for e in events]
+
+
+def _latest_scores(bootstrap: str, topic: str) -> dict[str, RegionScore]:
+    latest: dict[str, RegionScore] = {}
+    for rec in read_all(bootstrap, topic):
+        latest[rec.key.decode()] = RegionScore.model_validate_json(rec.value)
+    return latest
+
+
+def _wait_until_ready(port: int) -> None:
+    # The worker answers HTTP before its partitions are assigned: wait for the lag gauge.
+    def assigned() -> bool:
+        status, body = http_get(f"http://127.0.0.1:{port}/metrics")
+        return status == 200 and b"pantau_scoring_consumer_lag_messages{" in body
+
+    wait_for("partition assignment", assigned, timeout=90)
+
+
+def test_events_in_region_score_out(kafka_bootstrap: str, start_scoring: Callable, tmp_path: Path) -> None:
+    fw_file = tmp_path / "tiny.yaml"
+    fw_file.write_text(TINY_FRAMEWORK)
+    svc, prefix, port = start_scoring(SCORING_FRAMEWORK_FILE=str(fw_file))
+    _wait_until_ready(port)
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    produce(kafka_bootstrap, prefix + "indicator-events", _records([
+        _event("32.73", "GOV_UPTIME", 97.5, "percent", t),
+        _event("32.73", "GOV_RESPONSE_HOURS", 48.0, "hours", t),
+        _event("32.73", "ENV_PM25", 20.0, "ug/m3", t),
+    ]))  # fmt: skip
+
+    def final() -> RegionScore | None:
+        s = _latest_scores(kafka_bootstrap, prefix + "region-scores").get("32.73")
+        return s if s is not None and s.events_applied == 3 else None
+
+    score = wait_for("a RegionScore for 32.73 built from all three events", final, timeout=60)
+    # By hand: uptime min_max 90..100 -> 5*(97.5-90)/10 = 3.75; response target 24h, lower is better,
+    # 48h -> 5*24/48 = 2.5. Element (weights 3, 1): (3*3.75 + 1*2.5)/4 = 3.4375 = governance.
+    # PM2.5 20 <= 75, 55, 35 but not <= 15 or 5 -> 3 thresholds met -> 3.0 = environment.
+    # Index (weights 2, 1): (2*3.4375 + 1*3.0)/3 = 3.291666...; level 4 (>= 3).
+    dims = {d.dimension_id: d for d in score.dimensions}
+    assert dims["governance"].score == pytest.approx(3.4375)
+    assert dims["environment"].score == pytest.approx(3.0)
+    assert score.index == pytest.approx((2 * 3.4375 + 3.0) / 3)
+    assert (score.level, score.level_name, score.coverage, score.status.value) == (4, "Terpadu dan Terukur", 1.0, "ok")
+    assert score.framework == "tiny@1"
+    # The service's own view and its metrics agree.
+    status, body = http_get(f"http://127.0.0.1:{port}/scores/32.73")
+    assert status == 200 and json.loads(body)["index"] == pytest.approx(score.index)
+    text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
+    assert metric(text, "pantau_maturity_index", region="32.73", province="32") == pytest.approx(score.index)
+    assert metric(text, "pantau_dimension_score", region="32.73", province="32", dimension="governance") == 3.4375
+    assert metric(text, "pantau_scoring_events_total", outcome="scored") == 3
+    assert svc.stop() == 0, svc.tail()
+
+
+def test_poison_records_go_to_the_dlq_and_scoring_goes_on(
+    kafka_bootstrap: str, start_scoring: Callable, tmp_path: Path
+) -> None:
+    svc, prefix, port = start_scoring()
+    _wait_until_ready(port)
+    t = datetime.now(UTC) - timedelta(days=1)
+    good_before = _event("35.78", "IPM", 80.0, "index 0-100", t)
+    good_after = _event("35.78", "P0", 7.0, "percent", t)
+    unknown_ind = an_indicator_event(region_code="35.78", indicator_id="NOT_IN_FRAMEWORK", unit="percent")
+    wrong_unit = _event("35.78", "P0", 7.0, "permille", t)
+    poison: list[tuple[bytes | None, bytes]] = [
+        (b"35.78", b"\x00\xff not json"),
+        (b"35.78", json.dumps({"event_id": str(uuid.uuid4()), "region_code": "35.78"}).encode()),
+        (b"35.78", unknown_ind.model_dump_json().encode()),
+        (b"35.78", wrong_unit.model_dump_json().encode()),
+        (b"35.78", good_before.model_copy(update={"region_code": "99.99"}).model_dump_json().encode()),
+    ]
+    produce(kafka_bootstrap, prefix + "indicator-events", [*_records([good_before]), *poison, *_records([good_after])])
+
+    dlq = wait_for("five DLQ records", lambda: (r := read_all(kafka_bootstrap, prefix + "indicator-events.dlq"))
+                   and len(r) >= 5 and r, timeout=60)  # fmt: skip
+    reasons = sorted(read_headers(r.headers)["pantau.dlq.reason"] for r in dlq)
+    assert reasons == ["schema_invalid", "undecodable", "unit_mismatch", "unknown_indicator", "unknown_region"]
+    for rec in dlq:
+        h = read_headers(rec.headers)
+        assert h["pantau.dlq.source.topic"] == prefix + "indicator-events"
+        assert int(h["pantau.dlq.source.offset"]) >= 1
+        assert h["pantau.dlq.detail"]
+        assert rec.value in {v for _, v in poison}  # the record as received
+    wrong = next(r for r in dlq if read_headers(r.headers)["pantau.dlq.reason"] == "unit_mismatch")
+    assert "unit: 'permille'" in read_headers(wrong.headers)["pantau.dlq.detail"]
+
+    def both_scored() -> RegionScore | None:
+        s = _latest_scores(kafka_bootstrap, prefix + "region-scores").get("35.78")
+        return s if s is not None and s.events_applied == 2 else None
+
+    score = wait_for("the good record after the poison to be scored", both_scored, timeout=60)
+    assert {i.indicator_id for i in score.indicators if i.fresh} == {"IPM", "P0"}
+    assert svc.alive()
+    text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
+    assert metric(text, "pantau_scoring_events_total", outcome="invalid") == 5
+    assert metric(text, "pantau_scoring_messages_invalid_total", reason="undecodable") == 1
+
+
+def test_sigkill_mid_stream_then_restart_equals_offline_recomputation(
+    kafka_bootstrap: str, start_scoring: Callable
+) -> None:
+    fw = load_framework()
+    rng = random.Random(7)
+    regions = ["11.01", "32.73", "35.78", "51.71", "64.72", "73.71", "91.71", "96.71"]
+    live = [i for i in fw.indicators if i.aggregation.method != "latest"]
+    stats = [i for i in fw.indicators if i.aggregation.method == "latest"]
+    now = datetime.now(UTC).replace(microsecond=0)
+    events: list[IndicatorEvent] = []
+    for n in range(6000):
+        region = rng.choice(regions)
+        ind = rng.choice(live if n % 4 else stats)
+        lo, hi = ind.bounds.min, min(ind.bounds.max, ind.bounds.min + 1000)
+        at = now - timedelta(seconds=rng.randint(0, 120)) if ind in live else now - timedelta(days=rng.randint(1, 300))
+        events.append(_event(region, ind.id, round(rng.uniform(lo, hi), 3), ind.unit, at))
+    events += rng.sample(events, 300)  # publisher duplicates: same event_id again
+
+    svc, prefix, port = start_scoring(SCORING_PERSIST_INTERVAL="0.05", SCORING_BATCH_MAX="200")
+    _wait_until_ready(port)
+    produce(kafka_bootstrap, prefix + "indicator-events", _records(events))
+
+    def some_but_not_all() -> bool:
+        text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
+        done = sum(metric(text, "pantau_scoring_events_total", outcome=o) or 0 for o in ("scored", "duplicate"))
+        return 300 < done
+
+    wait_for("the worker to be mid-stream", some_but_not_all, timeout=60, every=0.05)
+    svc.kill()
+
+    svc2, _, port2 = start_scoring()
+    _wait_until_ready(port2)
+
+    # Offline recomputation: the same records, in the same (per-partition = per-region) order.
+    lateness = to_micros(timedelta(minutes=5))
+    offline: dict[str, RegionState] = {r: RegionState() for r in regions}
+    for ev in events:
+        apply_reading(offline[ev.region_code], reading_from_event(ev), fw.indicator(ev.indicator_id), lateness)
+    expected_applied = {r: s.applied for r, s in offline.items()}
+
+    def all_final() -> dict[str, RegionScore] | None:
+        latest = _latest_scores(kafka_bootstrap, prefix + "region-scores")
+        ok = all(r in latest and latest[r].events_applied == expected_applied[r] for r in regions)
+        return latest if ok else None
+
+    latest = wait_for("final scores of every region after the restart", all_final, timeout=120)
+    for region in regions:
+        got = latest[region]
+        want = score_region(offline[region], fw, region, got.evaluated_at)
+        assert got.model_dump() == want.model_dump(), region
+    assert svc2.stop() == 0
