@@ -68,6 +68,8 @@ def build(settings: ScoringSettings) -> ScoringService:
         topic_partitions=DEFAULT_PARTITIONS,
         topic_allow_declare=True,
         broker_commit_interval=settings.commit_interval,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.session_timeout / 4,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         stream_buffer_maxsize=65536,

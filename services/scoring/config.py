@@ -41,6 +41,10 @@ class ScoringSettings(BaseSettings):
         description="On an unexpected error with one record: send it to the DLQ and go on, or stop the worker.",
     )
     commit_interval: float = 1.0
+    session_timeout: float = Field(
+        default=10.0,
+        description="A worker silent this long (s) is dropped from the group; lower = faster failover.",
+    )
     log_level: str = "INFO"
 
     def topic(self, name: str) -> str:

@@ -120,6 +120,11 @@ class Scorer:
             )
         if ev.unit != ind.unit:
             return Rejection("unit_mismatch", f"unit: {ev.unit!r}, {ind.id} is measured in {ind.unit!r}")
+        if not ind.bounds.min <= ev.value <= ind.bounds.max:
+            return Rejection(
+                "out_of_bounds",
+                f"value: {ev.value} is outside {ind.id}'s bounds [{ind.bounds.min}, {ind.bounds.max}]",
+            )
         state = self.state_for(region)
         self.partition_of[region] = partition
         before = state.offsets.get(partition)

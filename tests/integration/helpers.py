@@ -91,7 +91,7 @@ def metric(text: str, name: str, **labels: str) -> float | None:
         if line.startswith("#") or not line.startswith(name):
             continue
         head, _, value = line.rpartition(" ")
-        if head == name and not want or head.startswith(name + "{") and _labels(head) == want:
+        if (head == name and not want) or (head.startswith(name + "{") and _labels(head) == want):
             return float(value)
     return None
 
@@ -131,7 +131,9 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(f"{self.argv} did not stop within {timeout}s of SIGTERM; log {self.log}") from None
+            raise AssertionError(
+                f"{self.argv} did not stop within {timeout}s of SIGTERM; log {self.log}"
+            ) from None
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -89,7 +89,9 @@ def start_scoring(
             "SCORING_STALENESS_INTERVAL": "2",
             "PANTAU_LOG_FORMAT": "json",
         }
-        svc = ServiceProcess(["scoring", "run"], {**base, **env}, tmp_path / f"scoring-{len(started)}.log").start()
+        svc = ServiceProcess(
+            ["scoring", "run"], {**base, **env}, tmp_path / f"scoring-{len(started)}.log"
+        ).start()
         started.append(svc)
         wait_for("the scoring worker's web endpoint", lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
                  timeout=90)  # fmt: skip
@@ -150,14 +152,22 @@ def test_events_in_region_score_out(kafka_bootstrap: str, start_scoring: Callabl
     assert dims["governance"].score == pytest.approx(3.4375)
     assert dims["environment"].score == pytest.approx(3.0)
     assert score.index == pytest.approx((2 * 3.4375 + 3.0) / 3)
-    assert (score.level, score.level_name, score.coverage, score.status.value) == (4, "Terpadu dan Terukur", 1.0, "ok")
+    assert (score.level, score.level_name, score.coverage, score.status.value) == (
+        4,
+        "Terpadu dan Terukur",
+        1.0,
+        "ok",
+    )
     assert score.framework == "tiny@1"
     # The service's own view and its metrics agree.
     status, body = http_get(f"http://127.0.0.1:{port}/scores/32.73")
     assert status == 200 and json.loads(body)["index"] == pytest.approx(score.index)
     text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
     assert metric(text, "pantau_maturity_index", region="32.73", province="32") == pytest.approx(score.index)
-    assert metric(text, "pantau_dimension_score", region="32.73", province="32", dimension="governance") == 3.4375
+    assert (
+        metric(text, "pantau_dimension_score", region="32.73", province="32", dimension="governance")
+        == 3.4375
+    )
     assert metric(text, "pantau_scoring_events_total", outcome="scored") == 3
     assert svc.stop() == 0, svc.tail()
 
@@ -179,12 +189,22 @@ def test_poison_records_go_to_the_dlq_and_scoring_goes_on(
         (b"35.78", wrong_unit.model_dump_json().encode()),
         (b"35.78", good_before.model_copy(update={"region_code": "99.99"}).model_dump_json().encode()),
     ]
-    produce(kafka_bootstrap, prefix + "indicator-events", [*_records([good_before]), *poison, *_records([good_after])])
+    produce(
+        kafka_bootstrap,
+        prefix + "indicator-events",
+        [*_records([good_before]), *poison, *_records([good_after])],
+    )
 
     dlq = wait_for("five DLQ records", lambda: (r := read_all(kafka_bootstrap, prefix + "indicator-events.dlq"))
                    and len(r) >= 5 and r, timeout=60)  # fmt: skip
     reasons = sorted(read_headers(r.headers)["pantau.dlq.reason"] for r in dlq)
-    assert reasons == ["schema_invalid", "undecodable", "unit_mismatch", "unknown_indicator", "unknown_region"]
+    assert reasons == [
+        "schema_invalid",
+        "undecodable",
+        "unit_mismatch",
+        "unknown_indicator",
+        "unknown_region",
+    ]
     for rec in dlq:
         h = read_headers(rec.headers)
         assert h["pantau.dlq.source.topic"] == prefix + "indicator-events"
@@ -220,7 +240,11 @@ def test_sigkill_mid_stream_then_restart_equals_offline_recomputation(
         region = rng.choice(regions)
         ind = rng.choice(live if n % 4 else stats)
         lo, hi = ind.bounds.min, min(ind.bounds.max, ind.bounds.min + 1000)
-        at = now - timedelta(seconds=rng.randint(0, 120)) if ind in live else now - timedelta(days=rng.randint(1, 300))
+        at = (
+            now - timedelta(seconds=rng.randint(0, 120))
+            if ind in live
+            else now - timedelta(days=rng.randint(1, 300))
+        )
         events.append(_event(region, ind.id, round(rng.uniform(lo, hi), 3), ind.unit, at))
     events += rng.sample(events, 300)  # publisher duplicates: same event_id again
 
@@ -230,8 +254,10 @@ def test_sigkill_mid_stream_then_restart_equals_offline_recomputation(
 
     def some_but_not_all() -> bool:
         text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
-        done = sum(metric(text, "pantau_scoring_events_total", outcome=o) or 0 for o in ("scored", "duplicate"))
-        return 300 < done
+        done = sum(
+            metric(text, "pantau_scoring_events_total", outcome=o) or 0 for o in ("scored", "duplicate")
+        )
+        return done > 300
 
     wait_for("the worker to be mid-stream", some_but_not_all, timeout=60, every=0.05)
     svc.kill()
@@ -243,7 +269,9 @@ def test_sigkill_mid_stream_then_restart_equals_offline_recomputation(
     lateness = to_micros(timedelta(minutes=5))
     offline: dict[str, RegionState] = {r: RegionState() for r in regions}
     for ev in events:
-        apply_reading(offline[ev.region_code], reading_from_event(ev), fw.indicator(ev.indicator_id), lateness)
+        apply_reading(
+            offline[ev.region_code], reading_from_event(ev), fw.indicator(ev.indicator_id), lateness
+        )
     expected_applied = {r: s.applied for r, s in offline.items()}
 
     def all_final() -> dict[str, RegionScore] | None:

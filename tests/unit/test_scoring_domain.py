@@ -631,10 +631,12 @@ def test_latest_older_reading_is_superseded_never_late() -> None:
     state = RegionState()
     assert apply(state, fw, ev("L_LATEST", 60.0, T)) is Outcome.SCORED
     before = state.copy()
-    # far older than the allowed lateness: still 'superseded', not 'late'
+    # far older than the allowed lateness: 'superseded', not 'late', and the state is untouched
     assert apply(state, fw, ev("L_LATEST", 90.0, T - timedelta(days=1))) is Outcome.SUPERSEDED
-    assert apply(state, fw, ev("L_LATEST", 90.0, T - timedelta(microseconds=1))) is Outcome.SUPERSEDED
     assert state == before
+    # older but within the lateness: accepted (remembered for dedupe), yet not the latest
+    assert apply(state, fw, ev("L_LATEST", 90.0, T - timedelta(microseconds=1))) is Outcome.SCORED
+    assert state.applied == 2
     latest = by_id(score_region(state, fw, REGION, T))["L_LATEST"]
     assert latest.value == pytest.approx(60.0)
     assert latest.score == pytest.approx(3.0)  # 5 * 60 / 100
@@ -661,9 +663,8 @@ def test_latest_tie_on_observed_at_greater_event_id_wins_high_first() -> None:
     fw = lateness_framework()
     state = RegionState()
     assert apply(state, fw, ev("L_LATEST", 70.0, T, HIGH_ID)) is Outcome.SCORED
-    before = state.copy()
-    assert apply(state, fw, ev("L_LATEST", 20.0, T, LOW_ID)) is Outcome.SUPERSEDED
-    assert state == before
+    # accepted (same time, within lateness) but the greater id stays the latest
+    assert apply(state, fw, ev("L_LATEST", 20.0, T, LOW_ID)) is Outcome.SCORED
     assert by_id(score_region(state, fw, REGION, T))["L_LATEST"].value == pytest.approx(70.0)
 
 
@@ -773,3 +774,13 @@ def test_weakest_indicators_by_score_then_weight(default_fw: Framework) -> None:
     assert [i.score for i in weakest_indicators(score)] == pytest.approx([2.0, 2.5, 3.0, 3.0, 5.0])
     assert [i.indicator_id for i in weakest_indicators(score, n=3)] == order[:3]
     assert [i.indicator_id for i in weakest_indicators(score, dimension="economy")] == ["P0", "IPM"]
+
+
+def test_value_outside_physical_bounds_is_refused() -> None:
+    fw = lateness_framework()
+    ind = fw.indicator("W_MEAN")
+    state = RegionState()
+    too_big = ev("W_MEAN", ind.bounds.max + 1, T)
+    with pytest.raises(ValueError, match="outside its bounds"):
+        apply_reading(state, reading_from_event(too_big), ind, 0)
+    assert state == RegionState()

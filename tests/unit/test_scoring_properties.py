@@ -29,7 +29,8 @@ REGION = "32.73"
 LATENESS_US = 60 * 60 * 1_000_000  # one hour
 SPAN_WITHIN_LATENESS_US = 30 * 60 * 1_000_000  # every reading within 30 minutes of another
 
-FINITE = st.floats(allow_nan=False, allow_infinity=False)
+# Any value a reading may carry: everything within the indicators' physical bounds (+-1e12).
+FINITE = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
 MODERATE = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 
 

@@ -98,9 +98,17 @@ def apply_reading(
 ) -> Outcome:
     """Apply one reading to the region state in place; return what happened to it.
 
+    The value must lie within the indicator's physical bounds (ingest and the scoring handler
+    reject other values before they get here); a ValueError says so otherwise.
+
     ``source`` is the (partition, offset) the reading was read from: a record at or below the
     last offset seen on that partition is a redelivery and counts as a duplicate.
     """
+    if not indicator.bounds.min <= reading.value <= indicator.bounds.max:
+        raise ValueError(
+            f"{reading.indicator_id} value {reading.value} is outside its bounds "
+            f"[{indicator.bounds.min}, {indicator.bounds.max}]"
+        )
     if source is not None:
         partition, offset = source
         if offset <= state.offsets.get(partition, -1):
@@ -111,7 +119,7 @@ def apply_reading(
         series = state.series[reading.indicator_id] = Series()
     agg = indicator.aggregation
     if agg.method == "latest":
-        outcome = _apply_latest(series, reading)
+        outcome = _apply_latest(series, reading, lateness_us)
     else:
         assert agg.window is not None
         outcome = _apply_windowed(series, reading, to_micros(agg.window), lateness_us)
@@ -120,15 +128,22 @@ def apply_reading(
     return outcome
 
 
-def _apply_latest(series: Series, r: Reading) -> Outcome:
-    cur = series.latest
-    if cur is not None and cur[1] == r.event_id:
+def _apply_latest(series: Series, r: Reading, lateness_us: int) -> Outcome:
+    if r.event_id in series.recent:
         return Outcome.DUPLICATE
+    wm = series.watermark
+    if wm is not None and r.ts < wm - lateness_us:
+        return Outcome.SUPERSEDED  # older than anything that could still matter: not remembered
+    cur = series.latest
     if cur is None or (r.ts, r.event_id) > (cur[0], cur[1]):
         series.latest = (r.ts, r.event_id, r.value)
-        series.watermark = r.ts if series.watermark is None else max(series.watermark, r.ts)
-        return Outcome.SCORED
-    return Outcome.SUPERSEDED
+    series.recent[r.event_id] = r.ts
+    if wm is None or r.ts > wm:
+        series.watermark = wm = r.ts
+        floor = wm - lateness_us
+        if min(series.recent.values()) < floor:
+            series.recent = {e: t for e, t in series.recent.items() if t >= floor}
+    return Outcome.SCORED
 
 
 def _apply_windowed(series: Series, r: Reading, window_us: int, lateness_us: int) -> Outcome:
