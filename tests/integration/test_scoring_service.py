@@ -285,3 +285,38 @@ def test_sigkill_mid_stream_then_restart_equals_offline_recomputation(
         want = score_region(offline[region], fw, region, got.evaluated_at)
         assert got.model_dump() == want.model_dump(), region
     assert svc2.stop() == 0
+
+
+def test_rescore_replays_history_under_another_framework(kafka_bootstrap: str, tmp_path: Path) -> None:
+    from schemas.framework import parse_framework
+    from services.scoring.rescore import rescore
+
+    prefix = f"r{uuid.uuid4().hex[:8]}-"
+    create_topics(kafka_bootstrap, prefix)
+    t = datetime(2026, 11, 1, tzinfo=UTC)
+    produce(kafka_bootstrap, prefix + "indicator-events", _records([
+        _event("32.73", "GOV_UPTIME", 97.5, "percent", t),
+        _event("32.73", "GOV_RESPONSE_HOURS", 48.0, "hours", t),
+        _event("32.73", "ENV_PM25", 20.0, "ug/m3", t),
+        _event("32.73", "IPM", 80.0, "index 0-100", t),  # not in the tiny framework: ignored
+    ]))  # fmt: skip
+    import yaml
+
+    doc = yaml.safe_load(TINY_FRAMEWORK)
+    doc["framework"]["version"] = "2"
+    doc["framework"]["dimensions"][1]["weight"] = 3  # environment now weighs 3 instead of 1
+    fw2 = parse_framework(doc)
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    report = rescore(fw2, kafka_bootstrap, source_topic=prefix + "indicator-events",
+                     target_base=prefix + "region-scores", at=at)  # fmt: skip
+    assert report.topic == prefix + "region-scores.tiny-2"
+    assert report.outcomes == {"scored": 3, "unknown_indicator": 1}
+    out = {
+        r.key.decode(): RegionScore.model_validate_json(r.value)
+        for r in read_all(kafka_bootstrap, report.topic)
+    }
+    # By hand: governance 3.4375 and environment 3.0 as before; index weights now 2 and 3:
+    # (2*3.4375 + 3*3.0)/5 = 3.175.
+    assert out["32.73"].index == pytest.approx(3.175)
+    assert out["32.73"].framework == "tiny@2"
+    assert read_all(kafka_bootstrap, prefix + "region-scores") == []  # the live scores are untouched
