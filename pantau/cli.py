@@ -21,18 +21,14 @@ app = typer.Typer(
 kafka_app = typer.Typer(help="The embedded local Kafka broker (KRaft, single node).", no_args_is_help=True)
 topics_app = typer.Typer(help="Kafka topics from the registry in schemas/topics.py.", no_args_is_help=True)
 regions_app = typer.Typer(help="The 38 provinces and 514 kabupaten/kota.", no_args_is_help=True)
-framework_app = typer.Typer(
-    help="The maturity framework (dimensions, elements, indicators).", no_args_is_help=True
-)
+framework_app = typer.Typer(help="The maturity framework (dimensions, elements, indicators).", no_args_is_help=True)
 schemas_app = typer.Typer(help="JSON Schema files of the wire contracts.", no_args_is_help=True)
 app.add_typer(kafka_app, name="kafka")
 app.add_typer(topics_app, name="topics")
 app.add_typer(regions_app, name="regions")
 app.add_typer(framework_app, name="framework")
 app.add_typer(schemas_app, name="schemas")
-scoring_app = typer.Typer(
-    help="The scoring service: indicator events -> region scores.", no_args_is_help=True
-)
+scoring_app = typer.Typer(help="The scoring service: indicator events -> region scores.", no_args_is_help=True)
 scores_app = typer.Typer(help="Current region scores, read from the scoring service.", no_args_is_help=True)
 app.add_typer(scoring_app, name="scoring")
 app.add_typer(scores_app, name="scores")
@@ -170,9 +166,7 @@ def topics_create(
             line += "  DRIFT: " + "; ".join(r.drift)
         typer.echo(line)
     if any(r.drift for r in reports):
-        typer.echo(
-            "Drift found: the cluster differs from schemas/topics.py (fix by hand; topics are not altered)."
-        )
+        typer.echo("Drift found: the cluster differs from schemas/topics.py (fix by hand; topics are not altered).")
         bad = True
     raise typer.Exit(1 if bad else 0)
 
@@ -221,9 +215,7 @@ def regions_list(
 
 @framework_app.command("show")
 def framework_show(
-    file: Annotated[
-        Path | None, typer.Option("--file", help="A framework YAML (default: the shipped one).")
-    ] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="A framework YAML (default: the shipped one).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The whole framework as JSON.")] = False,
 ) -> None:
     """Print the framework: dimensions, elements, indicators with unit, direction and weight."""
@@ -256,9 +248,7 @@ def framework_show(
 
 @schemas_app.command("export")
 def schemas_export(
-    check: Annotated[
-        bool, typer.Option(help="Only check; exit 1 when the files drift from the models.")
-    ] = False,
+    check: Annotated[bool, typer.Option(help="Only check; exit 1 when the files drift from the models.")] = False,
 ) -> None:
     """Write the JSON Schema of each contract to schemas/json/."""
     from schemas import export
@@ -331,9 +321,7 @@ def scores_show(
     if body.get("weakest"):
         typer.echo("  weakest indicators:")
         for i in body["weakest"]:
-            typer.echo(
-                f"    {i['indicator_id']:30} score {i['score']:.2f}  value {i['value']:g}  ({i['dimension']})"
-            )
+            typer.echo(f"    {i['indicator_id']:30} score {i['score']:.2f}  value {i['value']:g}  ({i['dimension']})")
 
 
 @app.command("rescore")
@@ -341,9 +329,7 @@ def rescore_cmd(
     framework: Annotated[Path, typer.Option("--framework", help="Framework YAML to re-score under.")],
     at: Annotated[str | None, typer.Option(help="Evaluation time, ISO 8601 (default: now).")] = None,
     lateness_minutes: Annotated[float, typer.Option(help="Allowed lateness, as the live service.")] = 5.0,
-    output: Annotated[
-        Path | None, typer.Option(help="Also write the scores to this JSON-lines file.")
-    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Also write the scores to this JSON-lines file.")] = None,
 ) -> None:
     """Re-score every region under another framework version by replaying indicator-events.
 

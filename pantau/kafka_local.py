@@ -87,9 +87,7 @@ class LocalKafka:
     def check_java(self) -> str:
         java = shutil.which("java")
         if java is None:
-            raise KafkaSetupError(
-                f"Java {MIN_JAVA}+ is needed for the local Kafka broker: 'java' is not on PATH"
-            )
+            raise KafkaSetupError(f"Java {MIN_JAVA}+ is needed for the local Kafka broker: 'java' is not on PATH")
         out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
         m = re.search(r'version "(\d+)(?:\.(\d+))?', out)
         if not m:
@@ -98,9 +96,7 @@ class LocalKafka:
         if major == 1 and m.group(2):  # "1.8.0_x" style
             major = int(m.group(2))
         if major < MIN_JAVA:
-            raise KafkaSetupError(
-                f"Java {MIN_JAVA}+ is needed for Kafka {self.version}, found Java {major} at {java}"
-            )
+            raise KafkaSetupError(f"Java {MIN_JAVA}+ is needed for Kafka {self.version}, found Java {major} at {java}")
         return java
 
     def jars_present(self) -> bool:
@@ -216,9 +212,7 @@ class LocalKafka:
             "-Dorg.slf4j.simpleLogger.log.state.change.logger=warn",
             "-cp", self._classpath(), MAIN_CLASS, str(self.config_file),
         ]  # fmt: skip
-        proc = subprocess.Popen(
-            cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.home
-        )
+        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.home)
         logf.close()
         self.pid_file.write_text(str(proc.pid))
         deadline = time.monotonic() + timeout

@@ -37,10 +37,9 @@ def configure(level: str = "INFO", fmt: str = "auto", *, quiet_kafka: bool = Tru
     root.setLevel(level.upper())
     # The Kafka clients log every failed connection attempt; callers report outcomes themselves.
     for noisy in ("kafka", "aiokafka"):
-        logging.getLogger(noisy).setLevel(
-            max(logging.CRITICAL if quiet_kafka else logging.WARNING, root.level)
-        )
+        logging.getLogger(noisy).setLevel(max(logging.CRITICAL if quiet_kafka else logging.WARNING, root.level))
 
 
 def get(name: str) -> structlog.stdlib.BoundLogger:
-    return structlog.stdlib.get_logger(name)  # type: ignore[no-any-return]
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

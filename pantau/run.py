@@ -100,13 +100,9 @@ def _stop(c: Component, grace_s: float) -> None:
     log.info("run.stopped", component=c.name, code=c.proc.returncode)
 
 
-def _banner(
-    settings: PlatformSettings, local: LocalKafka | None, comps: list[Component], logdir: Path
-) -> str:
+def _banner(settings: PlatformSettings, local: LocalKafka | None, comps: list[Component], logdir: Path) -> str:
     lines = ["", "Pantau Kota Cerdas is running. Press Ctrl-C to stop.", ""]
-    kafka = settings.bootstrap_servers + (
-        f"  (local broker, logs {local.log_file})" if local else "  (external)"
-    )
+    kafka = settings.bootstrap_servers + (f"  (local broker, logs {local.log_file})" if local else "  (external)")
     lines.append(f"  Kafka              {kafka}")
     for c in comps:
         lines.append(f"  {c.name:18} {c.where or ''}  (log {logdir / (c.name + '.log')})")

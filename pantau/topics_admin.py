@@ -40,9 +40,7 @@ def ensure_topics(
 
     ``prefix`` namespaces the topic names (tests use it to get topics of their own).
     """
-    new = [
-        NewTopic(prefix + s.name, s.partitions, replication_factor, topic_configs=s.configs()) for s in specs
-    ]
+    new = [NewTopic(prefix + s.name, s.partitions, replication_factor, topic_configs=s.configs()) for s in specs]
     result = admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
     reports: dict[str, TopicReport] = {}
     for t in result["topics"]:
@@ -74,13 +72,9 @@ def check_drift(
     order = names or list(by_name)
     existing = set(admin.list_topics())
     present = [n for n in order if n in existing]
-    partitions = {
-        d["name"]: len(d["partitions"]) for d in (admin.describe_topics(present) if present else [])
-    }
+    partitions = {d["name"]: len(d["partitions"]) for d in (admin.describe_topics(present) if present else [])}
     configs = (
-        admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, n) for n in present], config_filter="all"
-        )
+        admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in present], config_filter="all")
         if present
         else {"topic": {}}
     )["topic"]

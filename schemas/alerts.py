@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, Field
@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, Field
 from schemas.common import Contract, IndicatorId, ProvinceCode, RegionCode, Slug
 
 
-class AlertKind(str, Enum):
+class AlertKind(StrEnum):
     BEHIND_TRAJECTORY = "behind_trajectory"
     MILESTONE_MISSED = "milestone_missed"
     AT_RISK = "at_risk"
@@ -19,13 +19,13 @@ class AlertKind(str, Enum):
     SCORE_DROP = "score_drop"
 
 
-class AlertState(str, Enum):
+class AlertState(StrEnum):
     PENDING = "pending"
     FIRING = "firing"
     RESOLVED = "resolved"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     INFO = "info"
     WARNING = "warning"
     CRITICAL = "critical"

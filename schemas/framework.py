@@ -7,7 +7,8 @@ the ``branding`` dimension with ``mobility``, and history can be re-scored under
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import Enum
+from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,7 +23,7 @@ Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     HIGHER_IS_BETTER = "higher_is_better"
     LOWER_IS_BETTER = "lower_is_better"
 
@@ -66,9 +67,7 @@ class Aggregation(Contract):
     """How readings inside the rolling event-time window combine into the indicator's value."""
 
     method: Literal["latest", "mean", "sum", "min", "max"]
-    window: timedelta | None = Field(
-        default=None, description="ISO 8601 duration; required for mean/sum/min/max."
-    )
+    window: timedelta | None = Field(default=None, description="ISO 8601 duration; required for mean/sum/min/max.")
 
     @model_validator(mode="after")
     def _window_when_needed(self) -> Aggregation:
@@ -106,8 +105,8 @@ class Indicator(Contract):
     kind: Literal["statistic", "live", "administrative"] = "live"
     source: str = Field(description="Where the figures come from.")
     # Filled in by the loader from the enclosing dimension and element.
-    dimension: Slug = ""  # type: ignore[assignment]
-    element: Slug = ""  # type: ignore[assignment]
+    dimension: Slug = ""
+    element: Slug = ""
 
     @field_validator("validity")
     @classmethod
@@ -121,8 +120,8 @@ class Indicator(Contract):
         n = self.normalisation
         if isinstance(n, Thresholds):
             t = n.thresholds
-            ascending = all(a < b for a, b in zip(t, t[1:], strict=False))
-            descending = all(a > b for a, b in zip(t, t[1:], strict=False))
+            ascending = all(a < b for a, b in pairwise(t))
+            descending = all(a > b for a, b in pairwise(t))
             if self.direction is Direction.HIGHER_IS_BETTER and not ascending:
                 raise ValueError("thresholds must ascend strictly when higher is better")
             if self.direction is Direction.LOWER_IS_BETTER and not descending:
@@ -205,7 +204,7 @@ class Framework(Contract):
         if levels != list(range(1, len(levels) + 1)) or len(levels) != 5:
             raise ValueError("levels must be exactly 1..5 in order")
         mins = [lv.min_score for lv in self.levels]
-        if mins[0] != 0.0 or any(a >= b for a, b in zip(mins, mins[1:], strict=False)):
+        if mins[0] != 0.0 or any(a >= b for a, b in pairwise(mins)):
             raise ValueError("level min_score must start at 0 and rise strictly")
         return self
 
@@ -258,9 +257,7 @@ def _where(loc: tuple[int | str, ...], data: Any) -> str:
         if isinstance(item, int) and isinstance(node, list) and 0 <= item < len(node):
             node = node[item]
             ident = node.get("id") if isinstance(node, dict) else None
-            parts[-1:] = (
-                [f"{parts[-1]}[{ident!r}]" if ident else f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
-            )
+            parts[-1:] = [f"{parts[-1]}[{ident!r}]" if ident else f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
         else:
             if isinstance(node, dict):
                 node = node.get(item)

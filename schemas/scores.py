@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import AwareDatetime, Field
@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field
 from schemas.common import Contract, IndicatorId, ProvinceCode, Ratio, RegionCode, Score, Slug
 
 
-class ScoreStatus(str, Enum):
+class ScoreStatus(StrEnum):
     OK = "ok"
     #: Coverage below the framework's minimum: the score is not trusted (missing data is never zero).
     INSUFFICIENT_DATA = "insufficient_data"

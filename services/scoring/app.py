@@ -28,6 +28,7 @@ from schemas.dlq import dlq_headers
 from schemas.framework import load_framework
 from schemas.regions import default_registry
 from schemas.topics import DEFAULT_PARTITIONS
+from services.scoring import faust_patches
 from services.scoring.config import ScoringSettings
 from services.scoring.domain import Outcome, weakest_indicators
 from services.scoring.domain.state import to_micros
@@ -46,13 +47,14 @@ class ScoringService:
     app: faust.App
     scorer: Scorer
     metrics: ScoringMetrics
-    stream: StreamT | None = None
-    pending: list[EventT] = field(default_factory=list)
+    stream: StreamT[Any] | None = None
+    pending: list[EventT[Any]] = field(default_factory=list)
     last_persist: float = 0.0
     flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def build(settings: ScoringSettings) -> ScoringService:
+    faust_patches.apply()
     framework = load_framework(settings.framework_file)
     (settings.data_dir / settings.app_id).mkdir(parents=True, exist_ok=True)
     metrics = ScoringMetrics()
@@ -73,15 +75,18 @@ def build(settings: ScoringSettings) -> ScoringService:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         stream_buffer_maxsize=65536,
+        broker_max_poll_records=10_000,
+        # Records are acknowledged only when their state is persisted (flush). On a rebalance or a
+        # stop faust must not wait for that: what is not yet acknowledged is simply not committed,
+        # is redelivered, and is recognised by the offset kept in the region state.
+        stream_wait_empty=False,
         table_cleanup_interval=3600.0,
         web_enabled=True,
     )
     source = app.topic(settings.topic("indicator-events"), key_type=bytes, value_type=bytes,
                        key_serializer="raw", value_serializer="raw")  # fmt: skip
     scores_topic = app.topic(settings.topic("region-scores"), key_serializer="raw", value_serializer="raw")
-    dlq_topic = app.topic(
-        settings.topic("indicator-events.dlq"), key_serializer="raw", value_serializer="raw"
-    )
+    dlq_topic = app.topic(settings.topic("indicator-events.dlq"), key_serializer="raw", value_serializer="raw")
     table = app.Table(
         "region-state", key_type=bytes, value_type=bytes, partitions=DEFAULT_PARTITIONS,
     )  # fmt: skip
@@ -96,7 +101,7 @@ def build(settings: ScoringSettings) -> ScoringService:
     )  # fmt: skip
     svc = ScoringService(settings, app, scorer, metrics)
 
-    async def send_dlq(ev: EventT, reason: str, detail: str) -> None:
+    async def send_dlq(ev: EventT[Any], reason: str, detail: str) -> None:
         msg = ev.message
         metrics.invalid.labels(reason).inc()
         await dlq_topic.send(key=msg.key, value=msg.value, headers=dlq_headers(
@@ -113,17 +118,17 @@ def build(settings: ScoringSettings) -> ScoringService:
                 return
             events, svc.pending = svc.pending, []
             t0 = time.perf_counter()
-            last_of: dict[str, EventT] = {}
+            last_of: dict[str, EventT[Any]] = {}
             for ev in events:
                 key = ev.message.key
                 if key is not None:
                     last_of[key.decode(errors="replace")] = ev
             for region, data in scorer.take_unpersisted().items():
                 # The changelog partition is the current event's: use one of this region's records.
-                ev = last_of.get(region)
-                if ev is None:
+                holder = last_of.get(region)
+                if holder is None:
                     continue  # not from this batch: it was persisted with its own records
-                svc.stream._set_current_event(ev)  # type: ignore[attr-defined]
+                svc.stream._set_current_event(holder)  # type: ignore[attr-defined]
                 table[region.encode()] = data
             metrics.persist_seconds.observe(time.perf_counter() - t0)
             svc.last_persist = time.monotonic()
@@ -131,13 +136,15 @@ def build(settings: ScoringSettings) -> ScoringService:
                 await svc.stream.ack(ev)
 
     async def publish_due() -> None:
-        for region in scorer.due():
+        for n, region in enumerate(scorer.due(), 1):
             score = scorer.publish(region)
             if score is not None:
                 await scores_topic.send(key=region.encode(), value=score.model_dump_json().encode())
+            if n % 64 == 0:
+                await asyncio.sleep(0)  # let records flow in between
 
     @app.agent(source, name="score-events")
-    async def score_events(stream: StreamT) -> None:
+    async def score_events(stream: StreamT[Any]) -> None:
         svc.stream = stream
         stream.enable_acks = False  # acknowledged in flush(), after the state is persisted
         async for ev in stream.events():
@@ -167,7 +174,7 @@ def build(settings: ScoringSettings) -> ScoringService:
             elif time.monotonic() - svc.last_persist >= settings.persist_interval:
                 await flush()
 
-    @app.timer(interval=max(0.05, min(settings.publish_interval, settings.persist_interval) / 4))
+    @app.timer(interval=max(0.05, min(0.1, settings.publish_interval / 4)))
     async def tick() -> None:
         await flush()
         await publish_due()
@@ -191,12 +198,22 @@ def build(settings: ScoringSettings) -> ScoringService:
             if pos is not None and hw is not None:
                 metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, hw - pos))
 
-    @app.on_partitions_revoked.connect
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         parts = {tp.partition for tp in revoked if tp.topic == source.get_topic_name()}
         if parts:
             await flush(force=True)
             scorer.forget_partitions(parts)
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def on_shutdown(sender: Any, **_: Any) -> None:
+        # Persist what was applied, and publish the final scores, before the producer closes.
+        await flush(force=True)
+        for region in list(scorer.dirty):
+            score = scorer.publish(region)
+            if score is not None:
+                await scores_topic.send(key=region.encode(), value=score.model_dump_json().encode())
+        log.info("scoring.stopped", processed=scorer.processed, regions=len(scorer.states))
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Request) -> Response:
@@ -216,9 +233,9 @@ def build(settings: ScoringSettings) -> ScoringService:
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Request) -> Response:
-        return web.json({"status": "ok", "regions": len(scorer.states)})
+        return web.json({"status": "ok", "regions": len(scorer.states), "processed": scorer.processed})
 
-    _ = (score_events, tick, staleness, lag, on_revoked, metrics_page, ScoresView, healthz)
+    _ = (score_events, tick, staleness, lag, on_revoked, on_shutdown, metrics_page, ScoresView, healthz)
     return svc
 
 

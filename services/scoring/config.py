@@ -27,15 +27,9 @@ class ScoringSettings(BaseSettings):
     publish_interval: float = Field(
         default=1.0, gt=0, description="At most one RegionScore per region per interval (s)."
     )
-    persist_interval: float = Field(
-        default=0.5, gt=0, description="State is written to the table this often (s)."
-    )
-    staleness_interval: float = Field(
-        default=30.0, gt=0, description="All regions are re-scored this often (s)."
-    )
-    batch_max: int = Field(
-        default=20_000, gt=0, description="Events applied before state is persisted anyway."
-    )
+    persist_interval: float = Field(default=0.5, gt=0, description="State is written to the table this often (s).")
+    staleness_interval: float = Field(default=30.0, gt=0, description="All regions are re-scored this often (s).")
+    batch_max: int = Field(default=20_000, gt=0, description="Events applied before state is persisted anyway.")
     error_policy: Literal["dlq", "crash"] = Field(
         default="dlq",
         description="On an unexpected error with one record: send it to the DLQ and go on, or stop the worker.",

@@ -6,12 +6,12 @@ due and acknowledges records only after the state that holds them is persisted.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from kafka.partitioner.default import murmur2
 from prometheus_client import Gauge
 from pydantic import ValidationError
 
@@ -21,6 +21,7 @@ from schemas.regions import RegionRegistry
 from schemas.scores import RegionScore
 from services.scoring.domain import Outcome, RegionState, apply_reading, reading_from_event, score_region
 from services.scoring.domain.codec import decode_state, encode_state
+from services.scoring.domain.scoring import ScoreCache
 from services.scoring.metrics import ScoringMetrics
 
 
@@ -47,11 +48,6 @@ def describe_validation_error(exc: ValidationError) -> str:
         loc = ".".join(str(x) for x in e["loc"]) or "(record)"
         parts.append(f"{loc}: {e['msg']}")
     return "; ".join(parts)
-
-
-def partition_for(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives a key (murmur2, as the Java client)."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 class Scorer:
@@ -81,6 +77,8 @@ class Scorer:
         self.unpersisted: set[str] = set()
         self.last_published_at: dict[str, float] = {}
         self.last_fingerprint: dict[str, tuple[object, ...]] = {}
+        self.caches: dict[str, ScoreCache] = {}
+        self.processed = 0  # records handled, whatever their outcome (cheap progress for /healthz)
 
     # ------------------------------------------------------------------ records
 
@@ -90,6 +88,7 @@ class Scorer:
             raw = self.load(region)
             st = decode_state(raw) if raw is not None else RegionState()
             self.states[region] = st
+            self.caches[region] = ScoreCache()
             self.metrics.regions.set(len(self.states))
         return st
 
@@ -97,27 +96,22 @@ class Scorer:
         self, key: bytes | None, value: bytes | None, partition: int, offset: int, timestamp: float
     ) -> Outcome | Rejection:
         """Decode, validate and apply one record. Never raises for bad input."""
+        self.processed += 1
         if value is None:
             return Rejection("empty_value", "record has no value")
         try:
             ev = IndicatorEvent.model_validate_json(value)
         except ValidationError as exc:
-            reason = (
-                "undecodable" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema_invalid"
-            )
+            reason = "undecodable" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema_invalid"
             return Rejection(reason, describe_validation_error(exc))
         region = ev.region_code
         if region not in self.regions:
-            return Rejection(
-                "unknown_region", f"region_code: {region!r} is not in registry {self.regions.version}"
-            )
+            return Rejection("unknown_region", f"region_code: {region!r} is not in registry {self.regions.version}")
         if key is not None and key.decode(errors="replace") != region:
             return Rejection("key_mismatch", f"key {key!r} differs from region_code {region!r}")
         ind = self.indicators.get(ev.indicator_id)
         if ind is None:
-            return Rejection(
-                "unknown_indicator", f"indicator_id: {ev.indicator_id!r} is not in {self.framework.key}"
-            )
+            return Rejection("unknown_indicator", f"indicator_id: {ev.indicator_id!r} is not in {self.framework.key}")
         if ev.unit != ind.unit:
             return Rejection("unit_mismatch", f"unit: {ev.unit!r}, {ind.id} is measured in {ind.unit!r}")
         if not ind.bounds.min <= ev.value <= ind.bounds.max:
@@ -148,8 +142,8 @@ class Scorer:
         """Drop cached state of partitions this worker no longer owns (after a rebalance)."""
         for region in [r for r, p in self.partition_of.items() if p in partitions]:
             for d in (self.states, self.partition_of, self.pending_latency, self.last_published_at,
-                      self.last_fingerprint):  # fmt: skip
-                d.pop(region, None)  # type: ignore[attr-defined]
+                      self.last_fingerprint, self.caches):  # fmt: skip
+                d.pop(region, None)  # type: ignore[attr-defined,unused-ignore]
             self.dirty.discard(region)
             self.unpersisted.discard(region)
         self.metrics.regions.set(len(self.states))
@@ -163,7 +157,8 @@ class Scorer:
 
     def score(self, region: str, at: datetime | None = None) -> RegionScore:
         at = at or datetime.fromtimestamp(self.clock(), UTC)
-        return score_region(self.state_for(region), self.framework, region, at)
+        state = self.state_for(region)
+        return score_region(state, self.framework, region, at, self.caches.setdefault(region, ScoreCache()))
 
     def publish(self, region: str, at: datetime | None = None, force: bool = False) -> RegionScore | None:
         """The region's score if it changed since the last publication (None otherwise)."""
@@ -206,7 +201,5 @@ def _set_or_clear(gauge: Gauge, value: float | None, *labels: str) -> None:
     if value is not None:
         gauge.labels(*labels).set(value)
         return
-    try:
+    with contextlib.suppress(KeyError):
         gauge.remove(*labels)
-    except KeyError:
-        pass

@@ -31,9 +31,7 @@ class ScoringMetrics:
             "pantau_maturity_coverage_ratio", "Share of the framework's weight with fresh data.",
             ["region", "province"], registry=r,
         )  # fmt: skip
-        self.events = Counter(
-            "pantau_scoring_events_total", "Indicator events by outcome.", ["outcome"], registry=r
-        )
+        self.events = Counter("pantau_scoring_events_total", "Indicator events by outcome.", ["outcome"], registry=r)
         self.invalid = Counter(
             "pantau_scoring_messages_invalid_total",
             "Records sent to the DLQ, by reason.",

@@ -71,9 +71,7 @@ def rescore(
                 for rec in recs:
                     if rec.offset >= end[tp]:
                         continue
-                    result = scorer.handle(
-                        rec.key, rec.value, rec.partition, rec.offset, rec.timestamp / 1000
-                    )
+                    result = scorer.handle(rec.key, rec.value, rec.partition, rec.offset, rec.timestamp / 1000)
                     report.outcomes[result.reason if isinstance(result, Rejection) else result.value] += 1
                     report.records += 1
                 if consumer.position(tp) >= end[tp]:

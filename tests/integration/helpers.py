@@ -131,9 +131,7 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-            raise AssertionError(
-                f"{self.argv} did not stop within {timeout}s of SIGTERM; log {self.log}"
-            ) from None
+            raise AssertionError(f"{self.argv} did not stop within {timeout}s of SIGTERM; log {self.log}") from None
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -31,9 +31,7 @@ def test_topics_are_created_from_the_registry_idempotently(kafka_bootstrap: str,
         second = ensure_topics(admin, prefix=prefix)
         assert [r.action for r in second] == ["exists"] * len(TOPICS)
         assert all(r.drift == [] for r in second)
-        parts = {
-            d["name"]: len(d["partitions"]) for d in admin.describe_topics([prefix + t.name for t in TOPICS])
-        }
+        parts = {d["name"]: len(d["partitions"]) for d in admin.describe_topics([prefix + t.name for t in TOPICS])}
         assert set(parts.values()) == {12}
     finally:
         admin.close()
@@ -41,9 +39,7 @@ def test_topics_are_created_from_the_registry_idempotently(kafka_bootstrap: str,
 
 def test_drift_is_reported(kafka_bootstrap: str, unique: str) -> None:
     prefix = f"d{unique}-"
-    spec = TopicSpec(
-        name="plans", value_model=None, cleanup_policy="compact", retention_ms=-1, description="x"
-    )
+    spec = TopicSpec(name="plans", value_model=None, cleanup_policy="compact", retention_ms=-1, description="x")
     admin = _admin(kafka_bootstrap)
     try:
         admin.create_topics(
@@ -72,9 +68,7 @@ def test_event_round_trips_with_kafka_python(kafka_bootstrap: str, unique: str) 
     _topic(kafka_bootstrap, topic)
     ev = an_indicator_event()
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
-    meta = producer.send(topic, key=ev.region_code.encode(), value=ev.model_dump_json().encode()).get(
-        timeout=30
-    )
+    meta = producer.send(topic, key=ev.region_code.encode(), value=ev.model_dump_json().encode()).get(timeout=30)
     producer.close()
     consumer = KafkaConsumer(
         bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=20_000,
@@ -93,9 +87,7 @@ def test_same_region_always_lands_in_one_partition(kafka_bootstrap: str, unique:
     _topic(kafka_bootstrap, topic)
     producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
     parts = {
-        producer.send(topic, key=b"32.73", value=an_indicator_event().model_dump_json().encode())
-        .get(30)
-        .partition
+        producer.send(topic, key=b"32.73", value=an_indicator_event().model_dump_json().encode()).get(30).partition
         for _ in range(20)
     }
     producer.close()

@@ -68,9 +68,7 @@ framework:
 
 
 @pytest.fixture
-def start_scoring(
-    kafka_bootstrap: str, tmp_path: Path
-) -> Iterator[Callable[..., tuple[ServiceProcess, str, int]]]:
+def start_scoring(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., tuple[ServiceProcess, str, int]]]:
     started: list[ServiceProcess] = []
     prefix = f"s{uuid.uuid4().hex[:8]}-"
     app_id = f"scoring-{uuid.uuid4().hex[:8]}"
@@ -89,9 +87,7 @@ def start_scoring(
             "SCORING_STALENESS_INTERVAL": "2",
             "PANTAU_LOG_FORMAT": "json",
         }
-        svc = ServiceProcess(
-            ["scoring", "run"], {**base, **env}, tmp_path / f"scoring-{len(started)}.log"
-        ).start()
+        svc = ServiceProcess(["scoring", "run"], {**base, **env}, tmp_path / f"scoring-{len(started)}.log").start()
         started.append(svc)
         wait_for("the scoring worker's web endpoint", lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
                  timeout=90)  # fmt: skip
@@ -164,10 +160,7 @@ def test_events_in_region_score_out(kafka_bootstrap: str, start_scoring: Callabl
     assert status == 200 and json.loads(body)["index"] == pytest.approx(score.index)
     text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
     assert metric(text, "pantau_maturity_index", region="32.73", province="32") == pytest.approx(score.index)
-    assert (
-        metric(text, "pantau_dimension_score", region="32.73", province="32", dimension="governance")
-        == 3.4375
-    )
+    assert metric(text, "pantau_dimension_score", region="32.73", province="32", dimension="governance") == 3.4375
     assert metric(text, "pantau_scoring_events_total", outcome="scored") == 3
     assert svc.stop() == 0, svc.tail()
 
@@ -240,11 +233,7 @@ def test_sigkill_mid_stream_then_restart_equals_offline_recomputation(
         region = rng.choice(regions)
         ind = rng.choice(live if n % 4 else stats)
         lo, hi = ind.bounds.min, min(ind.bounds.max, ind.bounds.min + 1000)
-        at = (
-            now - timedelta(seconds=rng.randint(0, 120))
-            if ind in live
-            else now - timedelta(days=rng.randint(1, 300))
-        )
+        at = now - timedelta(seconds=rng.randint(0, 120)) if ind in live else now - timedelta(days=rng.randint(1, 300))
         events.append(_event(region, ind.id, round(rng.uniform(lo, hi), 3), ind.unit, at))
     events += rng.sample(events, 300)  # publisher duplicates: same event_id again
 
@@ -254,9 +243,7 @@ def test_sigkill_mid_stream_then_restart_equals_offline_recomputation(
 
     def some_but_not_all() -> bool:
         text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
-        done = sum(
-            metric(text, "pantau_scoring_events_total", outcome=o) or 0 for o in ("scored", "duplicate")
-        )
+        done = sum(metric(text, "pantau_scoring_events_total", outcome=o) or 0 for o in ("scored", "duplicate"))
         return done > 300
 
     wait_for("the worker to be mid-stream", some_but_not_all, timeout=60, every=0.05)
@@ -269,9 +256,7 @@ def test_sigkill_mid_stream_then_restart_equals_offline_recomputation(
     lateness = to_micros(timedelta(minutes=5))
     offline: dict[str, RegionState] = {r: RegionState() for r in regions}
     for ev in events:
-        apply_reading(
-            offline[ev.region_code], reading_from_event(ev), fw.indicator(ev.indicator_id), lateness
-        )
+        apply_reading(offline[ev.region_code], reading_from_event(ev), fw.indicator(ev.indicator_id), lateness)
     expected_applied = {r: s.applied for r, s in offline.items()}
 
     def all_final() -> dict[str, RegionScore] | None:
@@ -311,10 +296,7 @@ def test_rescore_replays_history_under_another_framework(kafka_bootstrap: str, t
                      target_base=prefix + "region-scores", at=at)  # fmt: skip
     assert report.topic == prefix + "region-scores.tiny-2"
     assert report.outcomes == {"scored": 3, "unknown_indicator": 1}
-    out = {
-        r.key.decode(): RegionScore.model_validate_json(r.value)
-        for r in read_all(kafka_bootstrap, report.topic)
-    }
+    out = {r.key.decode(): RegionScore.model_validate_json(r.value) for r in read_all(kafka_bootstrap, report.topic)}
     # By hand: governance 3.4375 and environment 3.0 as before; index weights now 2 and 3:
     # (2*3.4375 + 3*3.0)/5 = 3.175.
     assert out["32.73"].index == pytest.approx(3.175)

@@ -48,9 +48,7 @@ def test_regions_list_by_province_as_json() -> None:
     assert result.exit_code == 0
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 27
-    assert {"code": "32.73", "name": "Kota Bandung"}.items() <= next(
-        r for r in rows if r["code"] == "32.73"
-    ).items()
+    assert {"code": "32.73", "name": "Kota Bandung"}.items() <= next(r for r in rows if r["code"] == "32.73").items()
 
 
 def test_regions_list_unknown_province_is_an_error() -> None:

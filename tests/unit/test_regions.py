@@ -36,7 +36,7 @@ def test_population_is_joined_by_code() -> None:
 
 def test_unknown_codes_are_clear_errors() -> None:
     reg = default_registry()
-    with pytest.raises(KeyError, match="unknown region code '99.99'"):
+    with pytest.raises(KeyError, match=r"unknown region code '99\.99'"):
         reg.get("99.99")
     with pytest.raises(KeyError, match="unknown province code '99'"):
         reg.in_province("99")

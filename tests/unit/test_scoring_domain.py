@@ -72,9 +72,7 @@ def ind_doc(
 def an_indicator(
     norm: dict[str, Any], direction: str = "higher_is_better", agg: dict[str, Any] | None = None
 ) -> Indicator:
-    return Indicator.model_validate(
-        ind_doc("X_TEST", norm=norm, agg=agg or {"method": "latest"}, direction=direction)
-    )
+    return Indicator.model_validate(ind_doc("X_TEST", norm=norm, agg=agg or {"method": "latest"}, direction=direction))
 
 
 def one_element_framework(*indicators: dict[str, Any], minimum_coverage: float = 0.5) -> Framework:
@@ -82,18 +80,14 @@ def one_element_framework(*indicators: dict[str, Any], minimum_coverage: float =
         {
             "id": "governance",
             "name": "Governance",
-            "elements": [
-                {"id": "public_services", "name": "Public services", "indicators": list(indicators)}
-            ],
+            "elements": [{"id": "public_services", "name": "Public services", "indicators": list(indicators)}],
         }
     ]
     return parse_framework(framework_doc(minimum_coverage=minimum_coverage, levels=LEVELS, dimensions=dims))
 
 
 def ev(ind_id: str, value: float, at: datetime, event_id: uuid.UUID | None = None) -> IndicatorEvent:
-    return an_indicator_event(
-        indicator_id=ind_id, value=value, observed_at=at, event_id=event_id or uuid.uuid4()
-    )
+    return an_indicator_event(indicator_id=ind_id, value=value, observed_at=at, event_id=event_id or uuid.uuid4())
 
 
 def apply(
@@ -103,9 +97,7 @@ def apply(
     lateness_us: int = LATENESS_US,
     source: tuple[int, int] | None = None,
 ) -> Outcome:
-    return apply_reading(
-        state, reading_from_event(event), fw.indicator(event.indicator_id), lateness_us, source
-    )
+    return apply_reading(state, reading_from_event(event), fw.indicator(event.indicator_id), lateness_us, source)
 
 
 def feed(state: RegionState, fw: Framework, events: Iterable[IndicatorEvent]) -> list[Outcome]:
@@ -543,9 +535,7 @@ def test_window_moves_in_steps_of_a_bucket() -> None:
     for m in ("MEAN", "SUM", "MIN", "MAX"):
         feed(state, fw, window_readings(f"W_{m}"))
     # Up to 12:59:59.999999 the window is the same as at 12:30 ...
-    just_before = by_id(
-        score_region(state, fw, REGION, datetime(2026, 11, 27, 12, 59, 59, 999999, tzinfo=UTC))
-    )
+    just_before = by_id(score_region(state, fw, REGION, datetime(2026, 11, 27, 12, 59, 59, 999999, tzinfo=UTC)))
     assert just_before["W_SUM"].value == pytest.approx(15.0)  # 4 + 10 + 1
     # ... at 13:00 the bucket starting at 13:00 the day before = T - 24h leaves it.
     at_13 = by_id(score_region(state, fw, REGION, datetime(2026, 11, 27, 13, 0, tzinfo=UTC)))

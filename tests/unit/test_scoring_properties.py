@@ -20,6 +20,7 @@ from services.scoring.domain import (
     reading_from_event,
     score_region,
 )
+from services.scoring.domain.scoring import ScoreCache
 from tests.builders import an_indicator_event, framework_doc
 
 PROPS = settings(max_examples=75, deadline=None, database=None)
@@ -39,9 +40,7 @@ MODERATE = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infin
 # --------------------------------------------------------------------------------------------
 
 
-def _ind(
-    ind_id: str, direction: str, norm: dict[str, Any], agg: dict[str, Any], weight: float = 1
-) -> dict[str, Any]:
+def _ind(ind_id: str, direction: str, norm: dict[str, Any], agg: dict[str, Any], weight: float = 1) -> dict[str, Any]:
     return {
         "id": ind_id,
         "name": ind_id.lower(),
@@ -102,18 +101,14 @@ def events_strategy(
     one = st.tuples(st.sampled_from(IDS), values, st.integers(0, span_us), st.uuids())
     return st.lists(one, min_size=0, max_size=max_size, unique_by=lambda t: t[3]).map(
         lambda rows: [
-            an_indicator_event(
-                indicator_id=i, value=v, observed_at=T0 + timedelta(microseconds=us), event_id=eid
-            )
+            an_indicator_event(indicator_id=i, value=v, observed_at=T0 + timedelta(microseconds=us), event_id=eid)
             for i, v, us, eid in rows
         ]
     )
 
 
 def feed(state: RegionState, events: list[IndicatorEvent]) -> list[Outcome]:
-    return [
-        apply_reading(state, reading_from_event(e), FW.indicator(e.indicator_id), LATENESS_US) for e in events
-    ]
+    return [apply_reading(state, reading_from_event(e), FW.indicator(e.indicator_id), LATENESS_US) for e in events]
 
 
 def scored(events: list[IndicatorEvent], at: datetime) -> RegionScore:
@@ -173,9 +168,7 @@ def normalisations(draw: st.DrawFn, direction: str) -> dict[str, Any]:
 @st.composite
 def indicators(draw: st.DrawFn) -> Indicator:
     direction = draw(st.sampled_from([HI, LO]))
-    return Indicator.model_validate(
-        _ind("X_ANY", direction, draw(normalisations(direction)), {"method": "latest"})
-    )
+    return Indicator.model_validate(_ind("X_ANY", direction, draw(normalisations(direction)), {"method": "latest"}))
 
 
 @PROPS
@@ -251,9 +244,25 @@ def test_applying_the_same_events_twice_changes_nothing(events: list[IndicatorEv
 
 @PROPS
 @given(events=events_strategy(MODERATE, SPAN_WITHIN_LATENESS_US, max_size=12), data=st.data())
-def test_any_order_within_lateness_gives_the_same_score(
-    events: list[IndicatorEvent], data: st.DataObject
-) -> None:
+def test_any_order_within_lateness_gives_the_same_score(events: list[IndicatorEvent], data: st.DataObject) -> None:
     shuffled = data.draw(st.permutations(events), label="shuffled")
     at = T0 + timedelta(minutes=30)
     assert scored(shuffled, at).model_dump() == scored(events, at).model_dump()
+
+
+@PROPS
+@given(
+    batches=st.lists(events_strategy(MODERATE, 4 * 60 * 60 * 1_000_000, max_size=8), min_size=1, max_size=5),
+    steps_s=st.lists(st.integers(0, 3 * 60 * 60), min_size=5, max_size=5),
+)
+def test_cached_scoring_equals_scoring_from_scratch(batches: list[list[IndicatorEvent]], steps_s: list[int]) -> None:
+    # The cache is an optimisation only: interleave new readings and later evaluation times, and the
+    # cached result must equal a computation without it every time.
+    state = RegionState()
+    cache = ScoreCache()
+    at = T0
+    for batch, step in zip(batches, steps_s, strict=False):
+        feed(state, batch)
+        at = at + timedelta(seconds=step)
+        cached = score_region(state, FW, REGION, at, cache)
+        assert cached.model_dump() == score_region(state, FW, REGION, at).model_dump()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.common import province_of
@@ -12,23 +13,54 @@ from services.scoring.domain.normalise import normalise
 from services.scoring.domain.state import RegionState, Series, from_micros, to_micros, window_value
 
 
+@dataclass
+class ScoreCache:
+    """Scores of one region kept between evaluations; an optimisation that never changes a result.
+
+    - indicators: id -> (series version, valid from, valid until, score);
+    - elements and dimensions: id -> (the child score objects it was computed from, its score),
+      reused when the children are the very same objects.
+    """
+
+    indicators: dict[str, tuple[int, int, int | None, IndicatorScore]] = field(default_factory=dict)
+    elements: dict[str, tuple[list[IndicatorScore], ElementScore]] = field(default_factory=dict)
+    dimensions: dict[str, tuple[list[ElementScore], DimensionScore]] = field(default_factory=dict)
+
+
+def _same(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
 def indicator_score(series: Series | None, ind: Indicator, at_us: int) -> IndicatorScore:
     """The indicator's rolling value, its 0-5 score and whether it is fresh at ``at_us``."""
+    return _indicator_score(series, ind, at_us)[0]
+
+
+def _indicator_score(series: Series | None, ind: Indicator, at_us: int) -> tuple[IndicatorScore, int | None]:
+    """The score, and the next time after ``at_us`` at which it may change without new readings."""
     value: float | None = None
     newest: int | None = None
+    change: int | None = None
+    validity = to_micros(ind.validity)
     if series is not None:
         if ind.aggregation.method == "latest":
-            if series.latest is not None and series.latest[0] <= at_us:
-                newest, _eid, value = series.latest
+            if series.latest is not None:
+                if series.latest[0] <= at_us:
+                    newest, _eid, value = series.latest
+                else:
+                    change = series.latest[0]  # a reading dated in the future becomes visible then
         else:
             assert ind.aggregation.window is not None
-            value, newest = window_value(
+            value, newest, change = window_value(
                 series, ind.aggregation.method, to_micros(ind.aggregation.window), at_us
             )
-    fresh = value is not None and newest is not None and at_us - newest <= to_micros(ind.validity)
+    fresh = value is not None and newest is not None and at_us - newest <= validity
+    if fresh and newest is not None:
+        stale_at = newest + validity + 1
+        change = stale_at if change is None else min(change, stale_at)
     # model_construct: these values are computed here from validated inputs; validating them again
     # would cost more than the scoring itself.
-    return IndicatorScore.model_construct(
+    score = IndicatorScore.model_construct(
         indicator_id=ind.id,
         dimension=ind.dimension,
         element=ind.element,
@@ -38,6 +70,7 @@ def indicator_score(series: Series | None, ind: Indicator, at_us: int) -> Indica
         observed_at=from_micros(newest) if newest is not None else None,
         fresh=fresh,
     )
+    return score, change
 
 
 def _weighted(pairs: Iterable[tuple[float, float]]) -> float | None:
@@ -55,9 +88,29 @@ def _clamp(score: float | None) -> float | None:
     return None if score is None else min(5.0, max(0.0, score))
 
 
-def score_region(state: RegionState, framework: Framework, region_code: str, at: datetime) -> RegionScore:
-    """Score a region at evaluation time ``at``: indicators, elements, dimensions, index, level."""
+def score_region(
+    state: RegionState, framework: Framework, region_code: str, at: datetime, cache: ScoreCache | None = None
+) -> RegionScore:
+    """Score a region at evaluation time ``at``: indicators, elements, dimensions, index, level.
+
+    ``cache`` (kept by the caller, one per region) lets an indicator score be reused while its series
+    is unchanged and ``at`` has not reached the next time its window or freshness moves.
+    """
     at_us = to_micros(at)
+    series_of = state.series.get
+
+    def ind_score(ind: Indicator) -> IndicatorScore:
+        series = series_of(ind.id)
+        if cache is None:
+            return _indicator_score(series, ind, at_us)[0]
+        version = series.version if series is not None else -1
+        hit = cache.indicators.get(ind.id)
+        if hit is not None and hit[0] == version and hit[1] <= at_us and (hit[2] is None or at_us < hit[2]):
+            return hit[3]
+        score, until = _indicator_score(series, ind, at_us)
+        cache.indicators[ind.id] = (version, at_us, until, score)
+        return score
+
     m = framework.minimum_coverage
     indicators: list[IndicatorScore] = []
     dims: list[DimensionScore] = []
@@ -66,25 +119,39 @@ def score_region(state: RegionState, framework: Framework, region_code: str, at:
         elements: list[ElementScore] = []
         el_parts: list[tuple[float, float, float | None]] = []
         for e in d.elements:
-            scored = [indicator_score(state.series.get(i.id), i, at_us) for i in e.indicators]
+            scored = [ind_score(i) for i in e.indicators]
             indicators.extend(scored)
-            total_w = sum(i.weight for i in e.indicators)
-            fresh = [(s.weight, s.score) for s in scored if s.fresh and s.score is not None]
-            coverage = sum(w for w, _ in fresh) / total_w
-            score = _clamp(_weighted(fresh))
-            ok = coverage >= m and score is not None
-            elements.append(ElementScore.model_construct(
-                element_id=e.id, score=score if ok else None, coverage=coverage,
-                status=ScoreStatus.OK if ok else ScoreStatus.INSUFFICIENT_DATA,
-            ))  # fmt: skip
-            el_parts.append((e.weight, coverage, score if ok else None))
-        d_cov, d_score = _roll_up(el_parts)
-        d_ok = d_cov >= m and d_score is not None
-        dims.append(DimensionScore.model_construct(
-            dimension_id=d.id, score=d_score if d_ok else None, coverage=d_cov,
-            status=ScoreStatus.OK if d_ok else ScoreStatus.INSUFFICIENT_DATA, elements=elements,
-        ))  # fmt: skip
-        dim_parts.append((d.weight, d_cov, d_score if d_ok else None))
+            el_hit = cache.elements.get(e.id) if cache is not None else None
+            if el_hit is not None and _same(el_hit[0], scored):
+                el = el_hit[1]
+            else:
+                total_w = sum(i.weight for i in e.indicators)
+                fresh = [(s.weight, s.score) for s in scored if s.fresh and s.score is not None]
+                coverage = sum(w for w, _ in fresh) / total_w
+                score = _clamp(_weighted(fresh))
+                ok = coverage >= m and score is not None
+                el = ElementScore.model_construct(
+                    element_id=e.id, score=score if ok else None, coverage=coverage,
+                    status=ScoreStatus.OK if ok else ScoreStatus.INSUFFICIENT_DATA,
+                )  # fmt: skip
+                if cache is not None:
+                    cache.elements[e.id] = (scored, el)
+            elements.append(el)
+            el_parts.append((e.weight, el.coverage, el.score))
+        d_hit = cache.dimensions.get(d.id) if cache is not None else None
+        if d_hit is not None and _same(d_hit[0], elements):
+            dim = d_hit[1]
+        else:
+            d_cov, d_score = _roll_up(el_parts)
+            d_ok = d_cov >= m and d_score is not None
+            dim = DimensionScore.model_construct(
+                dimension_id=d.id, score=d_score if d_ok else None, coverage=d_cov,
+                status=ScoreStatus.OK if d_ok else ScoreStatus.INSUFFICIENT_DATA, elements=elements,
+            )  # fmt: skip
+            if cache is not None:
+                cache.dimensions[d.id] = (elements, dim)
+        dims.append(dim)
+        dim_parts.append((d.weight, dim.coverage, dim.score))
     cov, index = _roll_up(dim_parts)
     ok = cov >= m and index is not None
     level = framework.level_for(index) if ok and index is not None else None

@@ -19,7 +19,7 @@ BUCKETS_PER_WINDOW = 24
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     SCORED = "scored"
     DUPLICATE = "duplicate"
     LATE = "late"
@@ -65,6 +65,8 @@ class Series:
     latest: tuple[int, str, float] | None = None  # (ts, event_id, value), 'latest' aggregation
     buckets: dict[int, Bucket] = field(default_factory=dict)  # bucket start (us) -> aggregate
     recent: dict[str, int] = field(default_factory=dict)  # event_id -> ts, within lateness
+    # Bumped on every accepted reading, so that derived values can be cached. Not part of the state.
+    version: int = field(default=0, compare=False)
 
     def copy(self) -> Series:
         return Series(
@@ -125,6 +127,7 @@ def apply_reading(
         outcome = _apply_windowed(series, reading, to_micros(agg.window), lateness_us)
     if outcome is Outcome.SCORED:
         state.applied += 1
+        series.version += 1
     return outcome
 
 
@@ -184,15 +187,23 @@ def _prune(series: Series, wm: int, window_us: int, lateness_us: int, width: int
         series.buckets = {s: b for s, b in series.buckets.items() if s > bucket_floor}
 
 
-def window_value(series: Series, method: str, window_us: int, at_us: int) -> tuple[float | None, int | None]:
-    """The aggregate over the buckets starting in (at - window, at], and the newest reading time."""
+def window_value(
+    series: Series, method: str, window_us: int, at_us: int
+) -> tuple[float | None, int | None, int | None]:
+    """The aggregate over the buckets starting in (at - window, at], the newest reading time, and
+    the next time after ``at_us`` when the set of covered buckets changes (None: never)."""
     lo_bound = at_us - window_us
+    change: int | None = None
     count = 0
     total = 0
     mn: float | None = None
     mx: float | None = None
     newest: int | None = None
     for start, b in series.buckets.items():
+        # A bucket enters the window at its start and leaves it one window later.
+        edge = start if start > at_us else start + window_us
+        if edge > at_us and (change is None or edge < change):
+            change = edge
         if lo_bound < start <= at_us:
             count += b.count
             total += b.total
@@ -200,11 +211,11 @@ def window_value(series: Series, method: str, window_us: int, at_us: int) -> tup
             mx = b.hi if mx is None or b.hi > mx else mx
             newest = b.newest if newest is None or b.newest > newest else newest
     if count == 0:
-        return None, None
+        return None, None, change
     if method == "mean":
-        return total / count / MICRO, newest
+        return total / count / MICRO, newest, change
     if method == "sum":
-        return total / MICRO, newest
+        return total / MICRO, newest, change
     if method == "min":
-        return mn, newest
-    return mx, newest
+        return mn, newest, change
+    return mx, newest, change

@@ -1,0 +1,265 @@
+"""Scoring benchmark (issue: one worker >= 10k events/s against the real broker).
+
+Phases, all in one run against the local broker:
+1. produce N synthetic events over all 514 regions into fresh topics;
+2. baseline: a raw aiokafka consumer reads the whole topic (no processing);
+3. one scoring worker (`pantau scoring run`) processes the same topic from the start;
+   sustained events/s from its first to its last event, and its peak RSS;
+4. latency: a steady load (default 2,000 events/s, event time = now) into the caught-up worker;
+   p50/p99 of pantau_event_to_score_latency_seconds.
+
+Usage: .venv/bin/python bench/scoring.py [--events 1000000] [--rate 2000] [--latency-seconds 60]
+Results are appended to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pantau.config import PlatformSettings  # noqa: E402
+from pantau.feed import synthetic_events  # noqa: E402
+from pantau.kafka_local import LocalKafka, wait_for_broker  # noqa: E402
+from pantau.topics_admin import admin_client, ensure_topics  # noqa: E402
+from schemas.framework import load_framework  # noqa: E402
+from schemas.regions import default_registry  # noqa: E402
+from tests.integration.helpers import free_port, http_get  # noqa: E402
+
+
+def log(msg: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+async def produce(bootstrap: str, topic: str, records, total: int) -> float:
+    p = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
+                         max_batch_size=512 * 1024)  # fmt: skip
+    await p.start()
+    try:
+        t0 = time.perf_counter()
+        pending = []
+        for i, (k, v) in enumerate(records, 1):
+            pending.append(await p.send(topic, key=k, value=v))
+            if i % 100_000 == 0:
+                await asyncio.gather(*pending)
+                pending.clear()
+                log(f"  produced {i:,}/{total:,}")
+        await asyncio.gather(*pending)
+        return time.perf_counter() - t0
+    finally:
+        await p.stop()
+
+
+async def raw_read(bootstrap: str, topic: str, total: int) -> float:
+    c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                         auto_offset_reset="earliest", max_poll_records=10_000)  # fmt: skip
+    await c.start()
+    try:
+        meta = KafkaConsumer(bootstrap_servers=bootstrap)
+        parts = meta.partitions_for_topic(topic) or set()
+        meta.close()
+        if not parts:
+            raise SystemExit(f"no partitions for {topic}")
+        c.assign([TopicPartition(topic, p) for p in parts])
+        n = 0
+        t0 = None
+        while n < total:
+            batch = await c.getmany(timeout_ms=1000, max_records=10_000)
+            for recs in batch.values():
+                if recs and t0 is None:
+                    t0 = time.perf_counter()
+                n += len(recs)
+        return n / (time.perf_counter() - (t0 or time.perf_counter()))
+    finally:
+        await c.stop()
+
+
+def processed(port: int) -> float:
+    # /healthz is cheap; scraping /metrics ten times a second would load the worker being measured.
+    status, body = http_get(f"http://127.0.0.1:{port}/healthz")
+    return float(json.loads(body)["processed"]) if status == 200 else -1.0
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def quantile_from_histogram(text: str, name: str, q: float) -> float:
+    buckets = []
+    for line in text.splitlines():
+        if line.startswith(name + "_bucket{"):
+            le = line.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), float(line.rsplit(" ", 1)[1])))
+    buckets.sort()
+    total = buckets[-1][1]
+    if total == 0:
+        return float("nan")
+    rank = q * total
+    prev_le, prev_c = 0.0, 0.0
+    for le, c in buckets:
+        if c >= rank:
+            if le == float("inf"):
+                return prev_le
+            return prev_le + (le - prev_le) * ((rank - prev_c) / max(c - prev_c, 1e-9))
+        prev_le, prev_c = le, c
+    return buckets[-1][0]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--rate", type=int, default=2000, help="events/s of the latency phase")
+    ap.add_argument("--latency-seconds", type=int, default=60)
+    ap.add_argument(
+        "--publish-interval",
+        type=float,
+        default=1.0,
+        help="SCORING_PUBLISH_INTERVAL for the run (coalescing bounds the latency)",
+    )
+    ap.add_argument("--store", default="rocksdb", choices=["rocksdb", "memory"])
+    ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
+    args = ap.parse_args()
+
+    settings = PlatformSettings()
+    if not settings.external_kafka:
+        LocalKafka.from_settings(settings).up()
+    bootstrap = settings.bootstrap_servers
+    wait_for_broker(bootstrap)
+    prefix = f"bench-{uuid.uuid4().hex[:6]}-"
+    admin = admin_client(bootstrap)
+    ensure_topics(admin, prefix=prefix)
+    admin.close()
+    topic = prefix + "indicator-events"
+    fw = load_framework()
+    regions = sorted(default_registry().regions)
+
+    log(f"phase 1: producing {args.events:,} events over {len(regions)} regions into {topic}")
+    secs = asyncio.run(produce(bootstrap, topic, synthetic_events(fw, regions, args.events), args.events))
+    produce_rate = args.events / secs
+    log(f"  producer: {produce_rate:,.0f} events/s")
+
+    log("phase 2: raw aiokafka consumer baseline")
+    raw_rate = asyncio.run(raw_read(bootstrap, topic, args.events))
+    log(f"  raw read: {raw_rate:,.0f} events/s")
+
+    log("phase 3: one scoring worker")
+    port = free_port()
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "SCORING_TOPIC_PREFIX": prefix,
+           "SCORING_APP_ID": f"bench-scoring-{prefix}", "SCORING_WEB_PORT": str(port),
+           "SCORING_DATA_DIR": str(ROOT / ".pantau" / "bench"), "SCORING_STORE": args.store,
+           "SCORING_PUBLISH_INTERVAL": str(args.publish_interval), "PANTAU_LOG_FORMAT": "json",
+           "SCORING_LOG_LEVEL": "WARNING"}  # fmt: skip
+    logf = (ROOT / ".pantau" / "bench-scoring.log").open("w")
+    worker = subprocess.Popen([sys.executable, "-m", "pantau.cli", "scoring", "run"], env=env, stdout=logf,
+                              stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        t_first = None
+        last_log = 0.0
+        deadline = time.monotonic() + 1800
+        while time.monotonic() < deadline:
+            n = processed(port)
+            now = time.perf_counter()
+            if n > 0 and t_first is None:
+                t_first, n_first = now, n
+            if n >= args.events:
+                break
+            if now - last_log > 5:
+                log(f"  worker processed {max(n, 0):,.0f}/{args.events:,}")
+                last_log = now
+            time.sleep(0.1)
+        else:
+            raise SystemExit("the worker did not finish within 30 minutes")
+        t_end = time.perf_counter()
+        score_rate = (args.events - n_first) / (t_end - t_first)
+        rss_after_throughput = peak_rss_mb(worker.pid)
+        log(f"  scoring worker: {score_rate:,.0f} events/s, peak RSS {rss_after_throughput:,.0f} MiB")
+
+        log(f"phase 4: latency at {args.rate:,} events/s for {args.latency_seconds}s (event time = now)")
+        _, body = http_get(f"http://127.0.0.1:{port}/metrics")
+        before = body.decode()
+        p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
+        import random
+
+        from pantau.feed import event_bytes, typical_range
+
+        rng = random.Random(3)
+        live = [i for i in fw.indicators if i.aggregation.method != "latest"]
+        ranges = {i.id: typical_range(i) for i in live}
+        t0 = time.perf_counter()
+        sent = 0
+        while (elapsed := time.perf_counter() - t0) < args.latency_seconds:
+            due = int(elapsed * args.rate)
+            while sent < due:
+                ind = live[sent % len(live)]
+                region = regions[rng.randrange(len(regions))]
+                lo, hi = ranges[ind.id]
+                p.send(topic, key=region.encode(), value=event_bytes(region, ind, rng.uniform(lo, hi),
+                                                                        datetime.now(UTC)))  # fmt: skip
+                sent += 1
+            time.sleep(0.002)
+        p.flush()
+        p.close()
+        time.sleep(max(2.0, args.publish_interval * 4))
+        _, body = http_get(f"http://127.0.0.1:{port}/metrics")
+        after = body.decode()
+        # Subtract the histogram as it stood before the phase.
+        diff_lines = []
+        name = "pantau_event_to_score_latency_seconds"
+        for line in after.splitlines():
+            if line.startswith(name + "_bucket{"):
+                key = line.rsplit(" ", 1)[0]
+                b = next((ln for ln in before.splitlines() if ln.startswith(key + " ")), None)
+                v = float(line.rsplit(" ", 1)[1]) - (float(b.rsplit(" ", 1)[1]) if b else 0.0)
+                diff_lines.append(f"{key} {v}")
+        text = "\n".join(diff_lines)
+        p50 = quantile_from_histogram(text, name, 0.50)
+        p99 = quantile_from_histogram(text, name, 0.99)
+        rss = peak_rss_mb(worker.pid)
+        log(f"  latency p50 {p50 * 1000:,.0f} ms, p99 {p99 * 1000:,.0f} ms; peak RSS {rss:,.0f} MiB")
+    finally:
+        worker.terminate()
+        worker.wait(60)
+
+    lines = [
+        f"\n## Scoring, {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        "",
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"Kafka local single node; store {args.store}; publish interval {args.publish_interval}s.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| events | {args.events:,} over {len(regions)} regions, {len(fw.indicators)} indicators |",
+        f"| producer (aiokafka, acks=all, idempotent) | {produce_rate:,.0f} events/s |",
+        f"| raw aiokafka consumer (baseline) | {raw_rate:,.0f} events/s |",
+        f"| one scoring worker, sustained | {score_rate:,.0f} events/s |",
+        f"| **ratio worker / raw consumer** | **{score_rate / raw_rate:.2f}** |",
+        f"| latency at {args.rate:,} events/s, p50 | {p50 * 1000:,.0f} ms |",
+        f"| latency at {args.rate:,} events/s, p99 | {p99 * 1000:,.0f} ms |",
+        f"| worker peak RSS | {rss:,.0f} MiB |",
+    ]
+    print("\n".join(lines))
+    if not args.no_record:
+        with (ROOT / "bench" / "RESULTS.md").open("a") as f:
+            f.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
