@@ -8,7 +8,7 @@ PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
 .PHONY: help install kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
-        lint format typecheck schemas clean
+        lint format typecheck schemas bench bench-scoring clean
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,6 +54,11 @@ format: install ## ruff format and autofix
 
 typecheck: install ## mypy (strict on schemas/ and the domain modules)
 	$(VENV)/bin/mypy
+
+bench: bench-scoring ## Run every benchmark (results appended to bench/RESULTS.md)
+
+bench-scoring: kafka-jars ## Scoring benchmark: 1M events, one worker vs a raw consumer, latency at 2k/s
+	$(VENV)/bin/python bench/scoring.py --events 1000000 --rate 2000 --latency-seconds 60
 
 schemas: install ## Re-export the JSON Schema files of the contracts into schemas/json
 	$(PANTAU) schemas export

@@ -31,8 +31,14 @@ class Component:
 
 
 def components(settings: PlatformSettings) -> list[Component]:
-    """The services of the platform, in start order. Grows as services land."""
-    return []
+    """The services of the platform, in start order."""
+    return [
+        Component(
+            "scoring",
+            python_module("pantau.cli", "scoring", "run"),
+            where="http://127.0.0.1:6066/metrics  (pantau scores show 32.73)",
+        ),
+    ]
 
 
 def run_platform(settings: PlatformSettings, grace_s: float = 20.0) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -103,6 +105,15 @@ def _event(region: str, ind: str, value: float, unit: str, at: datetime) -> Indi
     return an_indicator_event(region_code=region, indicator_id=ind, value=value, unit=unit, observed_at=at)
 
 
+def _tiny_events(at: datetime) -> list[IndicatorEvent]:
+    """One reading of each tiny-framework indicator for Kota Bandung (scored by hand in the tests)."""
+    return [
+        _event("32.73", "GOV_UPTIME", 97.5, "percent", at),
+        _event("32.73", "GOV_RESPONSE_HOURS", 48.0, "hours", at),
+        _event("32.73", "ENV_PM25", 20.0, "ug/m3", at),
+    ]
+
+
 def _records(events: list[IndicatorEvent]) -> list[tuple[bytes | None, bytes]]:
     return [(e.region_code.encode(), e.model_dump_json().encode()) for e in events]
 
@@ -128,12 +139,7 @@ def test_events_in_region_score_out(kafka_bootstrap: str, start_scoring: Callabl
     fw_file.write_text(TINY_FRAMEWORK)
     svc, prefix, port = start_scoring(SCORING_FRAMEWORK_FILE=str(fw_file))
     _wait_until_ready(port)
-    t = datetime(2026, 11, 1, tzinfo=UTC)
-    produce(kafka_bootstrap, prefix + "indicator-events", _records([
-        _event("32.73", "GOV_UPTIME", 97.5, "percent", t),
-        _event("32.73", "GOV_RESPONSE_HOURS", 48.0, "hours", t),
-        _event("32.73", "ENV_PM25", 20.0, "ug/m3", t),
-    ]))  # fmt: skip
+    produce(kafka_bootstrap, prefix + "indicator-events", _records(_tiny_events(datetime(2026, 11, 1, tzinfo=UTC))))
 
     def final() -> RegionScore | None:
         s = _latest_scores(kafka_bootstrap, prefix + "region-scores").get("32.73")
@@ -162,7 +168,47 @@ def test_events_in_region_score_out(kafka_bootstrap: str, start_scoring: Callabl
     assert metric(text, "pantau_maturity_index", region="32.73", province="32") == pytest.approx(score.index)
     assert metric(text, "pantau_dimension_score", region="32.73", province="32", dimension="governance") == 3.4375
     assert metric(text, "pantau_scoring_events_total", outcome="scored") == 3
+    # The command line reads the same service.
+    shown = subprocess.run([sys.executable, "-m", "pantau.cli", "scores", "show", "32.73", "--url",
+                            f"http://127.0.0.1:{port}"], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    assert "Kota Bandung (32.73)" in shown.stdout
+    assert "index 3.29  level 4 Terpadu dan Terukur  coverage 100%" in shown.stdout
+    assert "governance    3.44" in shown.stdout
+    # SIGTERM stops the worker cleanly.
     assert svc.stop() == 0, svc.tail()
+
+
+def test_a_silent_feed_loses_coverage_without_new_events(
+    kafka_bootstrap: str, start_scoring: Callable, tmp_path: Path
+) -> None:
+    fw_file = tmp_path / "short.yaml"
+    # PM2.5 now goes stale 6 seconds after its reading.
+    doc = TINY_FRAMEWORK.replace(
+        "normalisation: {method: thresholds, thresholds: [75, 55, 35, 15, 5]},\n"
+        "               aggregation: {method: latest}, validity: P3650D",
+        "normalisation: {method: thresholds, thresholds: [75, 55, 35, 15, 5]},\n"
+        "               aggregation: {method: latest}, validity: PT6S",
+    )
+    assert doc != TINY_FRAMEWORK
+    fw_file.write_text(doc)
+    svc, prefix, port = start_scoring(SCORING_FRAMEWORK_FILE=str(fw_file))
+    _wait_until_ready(port)
+    produce(kafka_bootstrap, prefix + "indicator-events", _records(_tiny_events(datetime.now(UTC))))
+
+    def latest() -> RegionScore | None:
+        return _latest_scores(kafka_bootstrap, prefix + "region-scores").get("32.73")
+
+    first = wait_for("a full-coverage score", lambda: (s := latest()) and s.coverage == 1.0 and s, timeout=60)
+    assert first.index == pytest.approx((2 * 3.4375 + 3.0) / 3)
+    # No more events. The staleness timer (2 s here) must publish the loss of PM2.5: environment
+    # has no fresh indicator left, so it is insufficient; index coverage = (2*1 + 1*0)/3.
+    stale = wait_for("a score without PM2.5", lambda: (s := latest()) and s.coverage < 1.0 and s, timeout=60)
+    env = next(d for d in stale.dimensions if d.dimension_id == "environment")
+    assert (env.score, env.status.value, env.coverage) == (None, "insufficient_data", 0.0)
+    assert stale.coverage == pytest.approx(2 / 3)
+    assert stale.index == pytest.approx(3.4375)  # only governance remains
+    assert svc.alive()
 
 
 def test_poison_records_go_to_the_dlq_and_scoring_goes_on(
@@ -279,12 +325,9 @@ def test_rescore_replays_history_under_another_framework(kafka_bootstrap: str, t
     prefix = f"r{uuid.uuid4().hex[:8]}-"
     create_topics(kafka_bootstrap, prefix)
     t = datetime(2026, 11, 1, tzinfo=UTC)
-    produce(kafka_bootstrap, prefix + "indicator-events", _records([
-        _event("32.73", "GOV_UPTIME", 97.5, "percent", t),
-        _event("32.73", "GOV_RESPONSE_HOURS", 48.0, "hours", t),
-        _event("32.73", "ENV_PM25", 20.0, "ug/m3", t),
-        _event("32.73", "IPM", 80.0, "index 0-100", t),  # not in the tiny framework: ignored
-    ]))  # fmt: skip
+    # IPM is not in the tiny framework: it is counted and ignored.
+    events = [*_tiny_events(t), _event("32.73", "IPM", 80.0, "index 0-100", t)]
+    produce(kafka_bootstrap, prefix + "indicator-events", _records(events))
     import yaml
 
     doc = yaml.safe_load(TINY_FRAMEWORK)
