@@ -74,7 +74,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         broker_heartbeat_interval=settings.session_timeout / 4,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        stream_buffer_maxsize=65536,
+        stream_buffer_maxsize=4096,
         broker_max_poll_records=10_000,
         # Records are acknowledged only when their state is persisted (flush). On a rebalance or a
         # stop faust must not wait for that: what is not yet acknowledged is simply not committed,

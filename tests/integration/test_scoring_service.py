@@ -228,22 +228,20 @@ def test_poison_records_go_to_the_dlq_and_scoring_goes_on(
         (b"35.78", wrong_unit.model_dump_json().encode()),
         (b"35.78", good_before.model_copy(update={"region_code": "99.99"}).model_dump_json().encode()),
     ]
-    produce(
-        kafka_bootstrap,
-        prefix + "indicator-events",
-        [*_records([good_before]), *poison, *_records([good_after])],
-    )
+    # A windowed reading an hour older than the series' newest is later than the allowed 5 minutes.
+    fresh_pm = _event("35.78", "ENV_PM25", 20.0, "ug/m3", datetime.now(UTC))
+    late_pm = _event("35.78", "ENV_PM25", 90.0, "ug/m3", datetime.now(UTC) - timedelta(hours=1))
+    poison.append((b"35.78", late_pm.model_dump_json().encode()))
+    records = [*_records([good_before, fresh_pm]), *poison, *_records([good_after])]
+    produce(kafka_bootstrap, prefix + "indicator-events", records)
 
-    dlq = wait_for("five DLQ records", lambda: (r := read_all(kafka_bootstrap, prefix + "indicator-events.dlq"))
-                   and len(r) >= 5 and r, timeout=60)  # fmt: skip
+    def six() -> list | None:
+        r = read_all(kafka_bootstrap, prefix + "indicator-events.dlq")
+        return r if len(r) >= 6 else None
+
+    dlq = wait_for("six DLQ records", six, timeout=60)
     reasons = sorted(read_headers(r.headers)["pantau.dlq.reason"] for r in dlq)
-    assert reasons == [
-        "schema_invalid",
-        "undecodable",
-        "unit_mismatch",
-        "unknown_indicator",
-        "unknown_region",
-    ]
+    assert reasons == ["late", "schema_invalid", "undecodable", "unit_mismatch", "unknown_indicator", "unknown_region"]
     for rec in dlq:
         h = read_headers(rec.headers)
         assert h["pantau.dlq.source.topic"] == prefix + "indicator-events"
@@ -255,13 +253,15 @@ def test_poison_records_go_to_the_dlq_and_scoring_goes_on(
 
     def both_scored() -> RegionScore | None:
         s = _latest_scores(kafka_bootstrap, prefix + "region-scores").get("35.78")
-        return s if s is not None and s.events_applied == 2 else None
+        return s if s is not None and s.events_applied == 3 else None
 
     score = wait_for("the good record after the poison to be scored", both_scored, timeout=60)
-    assert {i.indicator_id for i in score.indicators if i.fresh} == {"IPM", "P0"}
+    assert {i.indicator_id for i in score.indicators if i.fresh} == {"IPM", "P0", "ENV_PM25"}
+    assert next(i for i in score.indicators if i.indicator_id == "ENV_PM25").value == 20.0  # the late 90 is out
     assert svc.alive()
     text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
     assert metric(text, "pantau_scoring_events_total", outcome="invalid") == 5
+    assert metric(text, "pantau_scoring_events_total", outcome="late") == 1
     assert metric(text, "pantau_scoring_messages_invalid_total", reason="undecodable") == 1
 
 
