@@ -27,6 +27,7 @@ from pantau import logs
 from schemas.dlq import dlq_headers
 from schemas.framework import load_framework
 from schemas.regions import default_registry
+from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
 from services.scoring import faust_patches
 from services.scoring.config import ScoringSettings
@@ -85,7 +86,7 @@ def build(settings: ScoringSettings) -> ScoringService:
     )
     source = app.topic(settings.topic("indicator-events"), key_type=bytes, value_type=bytes,
                        key_serializer="raw", value_serializer="raw")  # fmt: skip
-    scores_topic = app.topic(settings.topic("region-scores"), key_serializer="raw", value_serializer="raw")
+    scores_topic_name = settings.topic("region-scores")
     dlq_topic = app.topic(settings.topic("indicator-events.dlq"), key_serializer="raw", value_serializer="raw")
     table = app.Table(
         "region-state", key_type=bytes, value_type=bytes, partitions=DEFAULT_PARTITIONS,
@@ -100,6 +101,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         lateness_us=to_micros(settings.allowed_lateness), publish_interval=settings.publish_interval, load=load,
     )  # fmt: skip
     svc = ScoringService(settings, app, scorer, metrics)
+    outcome_counter = {o: metrics.events.labels(o.value) for o in Outcome}
 
     async def send_dlq(ev: EventT[Any], reason: str, detail: str) -> None:
         msg = ev.message
@@ -135,11 +137,15 @@ def build(settings: ScoringSettings) -> ScoringService:
             for ev in events:
                 await svc.stream.ack(ev)
 
+    async def send_score(region: str, score: RegionScore) -> None:
+        # The producer directly (not Topic.send): a publication needs no faust message wrapper.
+        await app.producer.send(scores_topic_name, region.encode(), score.model_dump_json().encode(), None, None, None)
+
     async def publish_due() -> None:
         for n, region in enumerate(scorer.due(), 1):
             score = scorer.publish(region)
             if score is not None:
-                await scores_topic.send(key=region.encode(), value=score.model_dump_json().encode())
+                await send_score(region, score)
             if n % 64 == 0:
                 await asyncio.sleep(0)  # let records flow in between
 
@@ -164,7 +170,7 @@ def build(settings: ScoringSettings) -> ScoringService:
                 metrics.events.labels("invalid").inc()
                 await send_dlq(ev, result.reason, result.detail)
             else:
-                metrics.events.labels(result.value).inc()
+                outcome_counter[result].inc()
                 if result is Outcome.LATE:
                     await send_dlq(ev, "late", f"observed_at older than the series watermark minus "
                                                f"{settings.allowed_lateness}")  # fmt: skip
@@ -185,7 +191,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         for key in list(table.keys()):
             scorer.state_for(key.decode())
         for score in scorer.rescore_all():
-            await scores_topic.send(key=score.region_code.encode(), value=score.model_dump_json().encode())
+            await send_score(score.region_code, score)
 
     @app.timer(interval=5.0)
     async def lag() -> None:
@@ -212,7 +218,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         for region in list(scorer.dirty):
             score = scorer.publish(region)
             if score is not None:
-                await scores_topic.send(key=region.encode(), value=score.model_dump_json().encode())
+                await send_score(region, score)
         log.info("scoring.stopped", processed=scorer.processed, regions=len(scorer.states))
 
     @app.page("/metrics")

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from schemas.events import IndicatorEvent
 from schemas.framework import Framework
 from schemas.regions import RegionRegistry
-from schemas.scores import RegionScore
+from schemas.scores import DimensionScore, RegionScore
 from services.scoring.domain import Outcome, RegionState, apply_reading, reading_from_event, score_region
 from services.scoring.domain.codec import decode_state, encode_state
 from services.scoring.domain.scoring import ScoreCache
@@ -78,6 +78,7 @@ class Scorer:
         self.last_published_at: dict[str, float] = {}
         self.last_fingerprint: dict[str, tuple[object, ...]] = {}
         self.caches: dict[str, ScoreCache] = {}
+        self.last_dimensions: dict[str, list[DimensionScore]] = {}
         self.processed = 0  # records handled, whatever their outcome (cheap progress for /healthz)
 
     # ------------------------------------------------------------------ records
@@ -142,7 +143,7 @@ class Scorer:
         """Drop cached state of partitions this worker no longer owns (after a rebalance)."""
         for region in [r for r, p in self.partition_of.items() if p in partitions]:
             for d in (self.states, self.partition_of, self.pending_latency, self.last_published_at,
-                      self.last_fingerprint, self.caches):  # fmt: skip
+                      self.last_fingerprint, self.caches, self.last_dimensions):  # fmt: skip
                 d.pop(region, None)  # type: ignore[attr-defined,unused-ignore]
             self.dirty.discard(region)
             self.unpersisted.discard(region)
@@ -188,7 +189,11 @@ class Scorer:
 
     def _gauges(self, s: RegionScore) -> None:
         m, reg, prov = self.metrics, s.region_code, s.province_code
-        for d in s.dimensions:
+        before = self.last_dimensions.get(reg, [])
+        self.last_dimensions[reg] = s.dimensions
+        for i, d in enumerate(s.dimensions):
+            if i < len(before) and before[i] is d:
+                continue  # the very same (cached) dimension score: its gauges already say this
             m.dimension_coverage.labels(reg, prov, d.dimension_id).set(d.coverage)
             _set_or_clear(m.dimension_score, d.score, reg, prov, d.dimension_id)
         m.index_coverage.labels(reg, prov).set(s.coverage)
