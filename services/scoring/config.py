@@ -27,7 +27,7 @@ class ScoringSettings(BaseSettings):
     publish_interval: float = Field(
         default=1.0, gt=0, description="At most one RegionScore per region per interval (s)."
     )
-    persist_interval: float = Field(default=0.5, gt=0, description="State is written to the table this often (s).")
+    persist_interval: float = Field(default=5.0, gt=0, description="Changed region states are written this often (s).")
     staleness_interval: float = Field(default=30.0, gt=0, description="All regions are re-scored this often (s).")
     batch_max: int = Field(default=20_000, gt=0, description="Events applied before state is persisted anyway.")
     error_policy: Literal["dlq", "crash"] = Field(
