@@ -274,13 +274,13 @@ def scoring_run(
     from services.scoring.app import run_worker
     from services.scoring.config import ScoringSettings
 
-    _settings()
+    platform = _settings()
     overrides: dict[str, object] = {}
     if web_port is not None:
         overrides["web_port"] = web_port
     if store is not None:
         overrides["store"] = store
-    run_worker(ScoringSettings(**overrides))  # type: ignore[arg-type]
+    run_worker(ScoringSettings(**overrides), log_format=platform.log_format)  # type: ignore[arg-type]
 
 
 @scores_app.command("show")

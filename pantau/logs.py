@@ -17,6 +17,7 @@ def configure(level: str = "INFO", fmt: str = "auto", *, quiet_kafka: bool = Tru
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     structlog.configure(

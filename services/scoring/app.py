@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -245,8 +246,19 @@ def build(settings: ScoringSettings) -> ScoringService:
     return svc
 
 
-def run_worker(settings: ScoringSettings) -> None:
+class _Worker(faust.Worker):
+    """faust's Worker with Pantau's structured logging instead of its own format."""
+
+    log_format = "auto"
+
+    def on_setup_root_logger(self, logger: Any, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        logs.configure(logging.getLevelName(level), self.log_format)
+
+
+def run_worker(settings: ScoringSettings, log_format: str = "auto") -> None:
     """Run one worker until SIGTERM/SIGINT (faust's Worker stops the app gracefully)."""
     svc = build(settings)
-    worker = faust.Worker(svc.app, loglevel=settings.log_level.lower(), quiet=True)
+    _Worker.log_format = log_format
+    worker = _Worker(svc.app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()
