@@ -15,12 +15,14 @@ import asyncio
 import logging
 import time
 import traceback
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from faust.types import EventT, StreamT
+from faust.streams import _current_event as current_event_var
+from faust.types import Message, StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
@@ -49,8 +51,7 @@ class ScoringService:
     app: faust.App
     scorer: Scorer
     metrics: ScoringMetrics
-    stream: StreamT[Any] | None = None
-    pending: list[EventT[Any]] = field(default_factory=list)
+    pending: list[Message] = field(default_factory=list)
     last_persist: float = 0.0
     flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -104,8 +105,7 @@ def build(settings: ScoringSettings) -> ScoringService:
     svc = ScoringService(settings, app, scorer, metrics)
     outcome_counter = {o: metrics.events.labels(o.value) for o in Outcome}
 
-    async def send_dlq(ev: EventT[Any], reason: str, detail: str) -> None:
-        msg = ev.message
+    async def send_dlq(msg: Message, reason: str, detail: str) -> None:
         metrics.invalid.labels(reason).inc()
         await dlq_topic.send(key=msg.key, value=msg.value, headers=dlq_headers(
             reason=reason, detail=detail, topic=msg.topic, partition=msg.partition, offset=msg.offset,
@@ -115,28 +115,34 @@ def build(settings: ScoringSettings) -> ScoringService:
     async def flush(force: bool = False) -> None:
         """Persist changed region states, then acknowledge the records they hold."""
         async with svc.flush_lock:
-            if not svc.pending or svc.stream is None:
+            if not svc.pending:
                 return
             if not force and time.monotonic() - svc.last_persist < settings.persist_interval:
                 return
-            events, svc.pending = svc.pending, []
+            messages, svc.pending = svc.pending, []
             t0 = time.perf_counter()
-            last_of: dict[str, EventT[Any]] = {}
-            for ev in events:
-                key = ev.message.key
-                if key is not None:
-                    last_of[key.decode(errors="replace")] = ev
+            last_of: dict[str, Message] = {}
+            for msg in messages:
+                if msg.key is not None:
+                    last_of[msg.key.decode(errors="replace")] = msg
             for region, data in scorer.take_unpersisted().items():
-                # The changelog partition is the current event's: use one of this region's records.
                 holder = last_of.get(region)
                 if holder is None:
                     continue  # not from this batch: it was persisted with its own records
-                svc.stream._set_current_event(holder)  # type: ignore[attr-defined]
-                table[region.encode()] = data
+                # A table write goes to the changelog partition of the current event: make it one
+                # of this region's records.
+                event = app.create_event(holder.key, holder.value, holder.headers, holder)
+                token = current_event_var.set(weakref.ref(event))
+                try:
+                    table[region.encode()] = data
+                finally:
+                    current_event_var.reset(token)
             metrics.persist_seconds.observe(time.perf_counter() - t0)
             svc.last_persist = time.monotonic()
-            for ev in events:
-                await svc.stream.ack(ev)
+            consumer = app.consumer
+            for msg in messages:
+                msg.ack(consumer)
+            await app.producer.buffer.wait_until_ebb()
 
     async def send_score(region: str, score: RegionScore) -> None:
         # The producer directly (not Topic.send): a publication needs no faust message wrapper.
@@ -150,36 +156,45 @@ def build(settings: ScoringSettings) -> ScoringService:
             if n % 64 == 0:
                 await asyncio.sleep(0)  # let records flow in between
 
+    async def intake(msg: Message) -> None:
+        """One record of the source topic, straight from faust's consumer (faust_patches.route_topic)."""
+        if msg.generation_id != app.consumer_generation_id:
+            return  # fetched before a rebalance: it will be delivered again to its new owner
+        await flow_acquire()  # paused while faust rebalances
+        msg.incref(1)  # acknowledged in flush(), after the state that holds it is persisted
+        try:
+            result = scorer.handle(msg.key, msg.value, msg.partition, msg.offset, msg.timestamp)
+        except Exception as exc:  # a bug, not bad input: by policy
+            log.error("scoring.record_failed", where=f"{msg.topic}[{msg.partition}]@{msg.offset}",
+                      error=repr(exc), traceback=traceback.format_exc(limit=5))  # fmt: skip
+            metrics.events.labels("error").inc()
+            if settings.error_policy == "crash":
+                await app.crash(exc)
+                return
+            await send_dlq(msg, "processing_error", repr(exc))
+            svc.pending.append(msg)
+            return
+        if isinstance(result, Rejection):
+            metrics.events.labels("invalid").inc()
+            await send_dlq(msg, result.reason, result.detail)
+        else:
+            outcome_counter[result].inc()
+            if result is Outcome.LATE:
+                await send_dlq(msg, "late", f"observed_at older than the series watermark minus "
+                                            f"{settings.allowed_lateness}")  # fmt: skip
+        svc.pending.append(msg)
+        if len(svc.pending) >= settings.batch_max:
+            await flush(force=True)
+
+    flow_acquire = app.flow_control.acquire
+    faust_patches.route_topic(source.get_topic_name(), intake)
+
     @app.agent(source, name="score-events")
     async def score_events(stream: StreamT[Any]) -> None:
-        svc.stream = stream
-        stream.enable_acks = False  # acknowledged in flush(), after the state is persisted
-        async for ev in stream.events():
-            msg = ev.message
-            try:
-                result = scorer.handle(msg.key, msg.value, msg.partition, msg.offset, msg.timestamp)
-            except Exception as exc:  # a bug, not bad input: by policy
-                log.error("scoring.record_failed", where=f"{msg.topic}[{msg.partition}]@{msg.offset}",
-                          error=repr(exc), traceback=traceback.format_exc(limit=5))  # fmt: skip
-                metrics.events.labels("error").inc()
-                if settings.error_policy == "crash":
-                    raise
-                await send_dlq(ev, "processing_error", repr(exc))
-                svc.pending.append(ev)
-                continue
-            if isinstance(result, Rejection):
-                metrics.events.labels("invalid").inc()
-                await send_dlq(ev, result.reason, result.detail)
-            else:
-                outcome_counter[result].inc()
-                if result is Outcome.LATE:
-                    await send_dlq(ev, "late", f"observed_at older than the series watermark minus "
-                                               f"{settings.allowed_lateness}")  # fmt: skip
-            svc.pending.append(ev)
-            if len(svc.pending) >= settings.batch_max:
-                await flush(force=True)
-            elif time.monotonic() - svc.last_persist >= settings.persist_interval:
-                await flush()
+        # Subscribes the worker to the source topic, so that faust assigns its partitions and
+        # recovers the table that follows them. The records themselves go to intake().
+        async for _ in stream:  # pragma: no cover - nothing is delivered here
+            pass
 
     @app.timer(interval=max(0.05, min(0.1, settings.publish_interval / 4)))
     async def tick() -> None:
