@@ -198,6 +198,9 @@ def main() -> int:
         log(f"  scoring worker: {score_rate:,.0f} events/s, peak RSS {rss_after_throughput:,.0f} MiB")
 
         log(f"phase 4: latency at {args.rate:,} events/s for {args.latency_seconds}s (event time = now)")
+        # Let the publications of phase 3's last records happen first: their latency includes the
+        # time they waited in the topic before the worker started, and must not count here.
+        time.sleep(max(3.0, args.publish_interval * 3))
         _, body = http_get(f"http://127.0.0.1:{port}/metrics")
         before = body.decode()
         p = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2)
