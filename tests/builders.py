@@ -59,3 +59,27 @@ def framework_doc(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return {"framework": body}
+
+
+def an_indicator_doc(
+    ind_id: str,
+    *,
+    norm: dict[str, Any],
+    agg: dict[str, Any],
+    direction: str = "higher_is_better",
+    weight: float = 1,
+    validity: str = "P2D",
+) -> dict[str, Any]:
+    """A valid indicator entry of a framework document (bounds wide enough for any test value)."""
+    return {
+        "id": ind_id,
+        "name": ind_id.lower(),
+        "unit": "unit",
+        "direction": direction,
+        "weight": weight,
+        "bounds": {"min": -1e12, "max": 1e12},
+        "normalisation": norm,
+        "aggregation": agg,
+        "validity": validity,
+        "source": "test",
+    }

@@ -24,7 +24,7 @@ from services.scoring.domain import (
     weakest_indicators,
 )
 from services.scoring.domain.state import bucket_width
-from tests.builders import an_indicator_event, framework_doc
+from tests.builders import an_indicator_doc, an_indicator_event, framework_doc
 
 T = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # evaluation time of the hand-worked region
 LATENESS = timedelta(minutes=5)  # the documented default of SCORING_ALLOWED_LATENESS
@@ -46,33 +46,12 @@ LEVELS = [
 # --------------------------------------------------------------------------------------------
 
 
-def ind_doc(
-    ind_id: str,
-    *,
-    norm: dict[str, Any],
-    agg: dict[str, Any],
-    direction: str = "higher_is_better",
-    weight: float = 1,
-    validity: str = "P2D",
-) -> dict[str, Any]:
-    return {
-        "id": ind_id,
-        "name": ind_id.lower(),
-        "unit": "unit",
-        "direction": direction,
-        "weight": weight,
-        "bounds": {"min": -1e12, "max": 1e12},
-        "normalisation": norm,
-        "aggregation": agg,
-        "validity": validity,
-        "source": "test",
-    }
-
-
 def an_indicator(
     norm: dict[str, Any], direction: str = "higher_is_better", agg: dict[str, Any] | None = None
 ) -> Indicator:
-    return Indicator.model_validate(ind_doc("X_TEST", norm=norm, agg=agg or {"method": "latest"}, direction=direction))
+    return Indicator.model_validate(
+        an_indicator_doc("X_TEST", norm=norm, agg=agg or {"method": "latest"}, direction=direction)
+    )
 
 
 def one_element_framework(*indicators: dict[str, Any], minimum_coverage: float = 0.5) -> Framework:
@@ -243,9 +222,9 @@ def hand_framework() -> Framework:
                     "name": "Public services",
                     "weight": 2,
                     "indicators": [
-                        ind_doc("GOV_UPTIME", weight=1.5, norm={"method": "min_max", "min": 90, "max": 100},
+                        an_indicator_doc("GOV_UPTIME", weight=1.5, norm={"method": "min_max", "min": 90, "max": 100},
                                 agg=P1D_MEAN),
-                        ind_doc("GOV_RESPONSE_HOURS", direction="lower_is_better",
+                        an_indicator_doc("GOV_RESPONSE_HOURS", direction="lower_is_better",
                                 norm={"method": "target", "target": 24},
                                 agg={"method": "max", "window": "P1D"}),
                     ],
@@ -255,9 +234,9 @@ def hand_framework() -> Framework:
                     "name": "Bureaucracy",
                     "weight": 1,
                     "indicators": [
-                        ind_doc("GOV_SPBE_INDEX", weight=3, norm=THRESH_UP, agg={"method": "latest"},
+                        an_indicator_doc("GOV_SPBE_INDEX", weight=3, norm=THRESH_UP, agg={"method": "latest"},
                                 validity="P730D"),
-                        ind_doc("GOV_RB_INDEX", norm={"method": "min_max", "min": 30, "max": 90},
+                        an_indicator_doc("GOV_RB_INDEX", norm={"method": "min_max", "min": 30, "max": 90},
                                 agg={"method": "latest"}, validity="P365D"),
                     ],
                 },
@@ -273,9 +252,9 @@ def hand_framework() -> Framework:
                     "name": "Welfare",
                     "weight": 1,
                     "indicators": [
-                        ind_doc("IPM", weight=2, norm={"method": "min_max", "min": 55, "max": 85},
+                        an_indicator_doc("IPM", weight=2, norm={"method": "min_max", "min": 55, "max": 85},
                                 agg={"method": "latest"}, validity="P730D"),
-                        ind_doc("P0", direction="lower_is_better", norm=MIN_MAX_LOW,
+                        an_indicator_doc("P0", direction="lower_is_better", norm=MIN_MAX_LOW,
                                 agg={"method": "latest"}, validity="P730D"),
                     ],
                 },
@@ -284,9 +263,9 @@ def hand_framework() -> Framework:
                     "name": "Financial ecosystem",
                     "weight": 2,
                     "indicators": [
-                        ind_doc("ECO_PERMITS", norm={"method": "target", "target": 10},
+                        an_indicator_doc("ECO_PERMITS", norm={"method": "target", "target": 10},
                                 agg={"method": "sum", "window": "P30D"}, validity="P31D"),
-                        ind_doc("ECO_UNEMPLOYMENT_RATE", direction="lower_is_better", norm=THRESH_DOWN,
+                        an_indicator_doc("ECO_UNEMPLOYMENT_RATE", direction="lower_is_better", norm=THRESH_DOWN,
                                 agg={"method": "latest"}, validity="P730D"),
                     ],
                 },
@@ -302,9 +281,9 @@ def hand_framework() -> Framework:
                     "name": "Air quality",
                     "weight": 1,
                     "indicators": [
-                        ind_doc("ENV_PM25", weight=2, direction="lower_is_better",
+                        an_indicator_doc("ENV_PM25", weight=2, direction="lower_is_better",
                                 norm={"method": "min_max", "min": 5, "max": 55}, agg=P1D_MEAN),
-                        ind_doc("ENV_NO2", direction="lower_is_better",
+                        an_indicator_doc("ENV_NO2", direction="lower_is_better",
                                 norm={"method": "target", "target": 40},
                                 agg={"method": "min", "window": "P1D"}),
                     ],
@@ -314,7 +293,7 @@ def hand_framework() -> Framework:
                     "name": "Water",
                     "weight": 2,
                     "indicators": [
-                        ind_doc("ENV_WATER_ACCESS", norm={"method": "thresholds",
+                        an_indicator_doc("ENV_WATER_ACCESS", norm={"method": "thresholds",
                                                           "thresholds": [50, 70, 85, 95, 99]},
                                 agg={"method": "latest"}, validity="P730D"),
                     ],
@@ -445,7 +424,7 @@ def test_region_below_minimum_coverage_has_no_index() -> None:
 
 def test_freshness_boundary_is_inclusive() -> None:
     fw = one_element_framework(
-        ind_doc("GOV_RB_INDEX", norm={"method": "min_max", "min": 30, "max": 90}, agg={"method": "latest"},
+        an_indicator_doc("GOV_RB_INDEX", norm={"method": "min_max", "min": 30, "max": 90}, agg={"method": "latest"},
                 validity="P10D"),
     )  # fmt: skip
     state = RegionState()
@@ -469,7 +448,7 @@ MINMAX_0_100 = {"method": "min_max", "min": 0, "max": 100}
 
 def window_framework() -> Framework:
     return one_element_framework(
-        *[ind_doc(f"W_{m.upper()}", norm=MINMAX_0_100, agg={"method": m, "window": "P1D"})
+        *[an_indicator_doc(f"W_{m.upper()}", norm=MINMAX_0_100, agg={"method": m, "window": "P1D"})
           for m in ("mean", "sum", "min", "max")]
     )  # fmt: skip
 
@@ -558,7 +537,7 @@ def test_window_with_no_covered_bucket_has_no_value() -> None:
 
 def test_windowed_freshness_uses_newest_covered_reading() -> None:
     fw = one_element_framework(
-        ind_doc("W_MEAN", norm=MINMAX_0_100, agg=P1D_MEAN, validity="PT2H"),
+        an_indicator_doc("W_MEAN", norm=MINMAX_0_100, agg=P1D_MEAN, validity="PT2H"),
     )
     state = RegionState()
     feed(state, fw, [ev("W_MEAN", 40.0, T - timedelta(hours=3))])
@@ -579,8 +558,8 @@ def test_windowed_freshness_uses_newest_covered_reading() -> None:
 
 def lateness_framework() -> Framework:
     return one_element_framework(
-        ind_doc("W_MEAN", norm=MINMAX_0_100, agg=P1D_MEAN),
-        ind_doc("L_LATEST", norm=MINMAX_0_100, agg={"method": "latest"}, validity="P730D"),
+        an_indicator_doc("W_MEAN", norm=MINMAX_0_100, agg=P1D_MEAN),
+        an_indicator_doc("L_LATEST", norm=MINMAX_0_100, agg={"method": "latest"}, validity="P730D"),
     )
 
 

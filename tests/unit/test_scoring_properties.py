@@ -21,7 +21,7 @@ from services.scoring.domain import (
     score_region,
 )
 from services.scoring.domain.scoring import ScoreCache
-from tests.builders import an_indicator_event, framework_doc
+from tests.builders import an_indicator_doc, an_indicator_event, framework_doc
 
 PROPS = settings(max_examples=75, deadline=None, database=None)
 
@@ -41,18 +41,7 @@ MODERATE = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infin
 
 
 def _ind(ind_id: str, direction: str, norm: dict[str, Any], agg: dict[str, Any], weight: float = 1) -> dict[str, Any]:
-    return {
-        "id": ind_id,
-        "name": ind_id.lower(),
-        "unit": "unit",
-        "direction": direction,
-        "weight": weight,
-        "bounds": {"min": -1e12, "max": 1e12},
-        "normalisation": norm,
-        "aggregation": agg,
-        "validity": "P1D",
-        "source": "test",
-    }
+    return an_indicator_doc(ind_id, direction=direction, norm=norm, agg=agg, weight=weight, validity="P1D")
 
 
 HI, LO = "higher_is_better", "lower_is_better"
