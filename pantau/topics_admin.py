@@ -51,12 +51,8 @@ def ensure_topics(
             reports[name] = TopicReport(name, "exists")
         else:
             reports[name] = TopicReport(name, "failed", error=f"error {code}: {t.get('error_message')}")
-    for rep, d in zip(
-        (r for r in reports.values()),
-        check_drift(admin, specs, prefix=prefix, names=[r.name for r in reports.values()]),
-        strict=True,
-    ):
-        rep.drift = d
+    for rep, drift in zip(reports.values(), check_drift(admin, specs, prefix=prefix, names=list(reports)), strict=True):
+        rep.drift = drift
     return [reports[prefix + s.name] for s in specs]
 
 

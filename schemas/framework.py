@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from enum import StrEnum
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -114,6 +115,16 @@ class Indicator(Contract):
         if v <= timedelta(0):
             raise ValueError("validity must be positive")
         return v
+
+    @cached_property
+    def window_us(self) -> int | None:
+        """The aggregation window in whole microseconds (None for 'latest'): used per event."""
+        w = self.aggregation.window
+        return None if w is None else w // timedelta(microseconds=1)
+
+    @cached_property
+    def validity_us(self) -> int:
+        return self.validity // timedelta(microseconds=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:

@@ -59,11 +59,6 @@ class RegionRegistry:
             raise KeyError(f"unknown province code {province_code!r} (registry {self.version})")
         return [r for r in self.regions.values() if r.province_code == province_code]
 
-    def search(self, text: str) -> list[Region]:
-        """Regions whose code or name contains ``text`` (case-insensitive)."""
-        t = text.lower()
-        return [r for r in self.regions.values() if t in r.code or t in r.name.lower()]
-
 
 #: CSV column of each Region field, so that errors name what the user sees in the file.
 _COLUMN = {"code": "region_code", "name": "region_name", "province_code": "province_code"}

@@ -31,17 +31,13 @@ def _same(a: Sequence[object], b: Sequence[object]) -> bool:
     return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
 
 
-def indicator_score(series: Series | None, ind: Indicator, at_us: int) -> IndicatorScore:
-    """The indicator's rolling value, its 0-5 score and whether it is fresh at ``at_us``."""
-    return _indicator_score(series, ind, at_us)[0]
-
-
 def _indicator_score(series: Series | None, ind: Indicator, at_us: int) -> tuple[IndicatorScore, int | None]:
-    """The score, and the next time after ``at_us`` at which it may change without new readings."""
+    """The indicator's rolling value, its 0-5 score and whether it is fresh at ``at_us``, and the
+    next time after ``at_us`` at which that may change without new readings."""
     value: float | None = None
     newest: int | None = None
     change: int | None = None
-    validity = to_micros(ind.validity)
+    validity = ind.validity_us
     if series is not None:
         if ind.aggregation.method == "latest":
             if series.latest is not None:
@@ -50,10 +46,8 @@ def _indicator_score(series: Series | None, ind: Indicator, at_us: int) -> tuple
                 else:
                     change = series.latest[0]  # a reading dated in the future becomes visible then
         else:
-            assert ind.aggregation.window is not None
-            value, newest, change = window_value(
-                series, ind.aggregation.method, to_micros(ind.aggregation.window), at_us
-            )
+            assert ind.window_us is not None
+            value, newest, change = window_value(series, ind.aggregation.method, ind.window_us, at_us)
     fresh = value is not None and newest is not None and at_us - newest <= validity
     if fresh and newest is not None:
         stale_at = newest + validity + 1

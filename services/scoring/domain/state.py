@@ -123,8 +123,8 @@ def apply_reading(
     if agg.method == "latest":
         outcome = _apply_latest(series, reading, lateness_us)
     else:
-        assert agg.window is not None
-        outcome = _apply_windowed(series, reading, to_micros(agg.window), lateness_us)
+        assert indicator.window_us is not None
+        outcome = _apply_windowed(series, reading, indicator.window_us, lateness_us)
     if outcome is Outcome.SCORED:
         state.applied += 1
         series.version += 1
