@@ -39,6 +39,18 @@ class KafkaSetupError(RuntimeError):
     """Something a user must fix before the local broker can run; the message says what."""
 
 
+def new_cluster_id() -> str:
+    """A random Kafka cluster id (base64url of a UUID) that never starts with '-'.
+
+    The storage tool's argument parser reads an id starting with '-' as an option; Kafka's own
+    ``Uuid.randomUuid`` redraws in that case too.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 @dataclass(frozen=True)
 class LocalKafka:
     """Paths and ports of the embedded broker under ``settings.home``."""
@@ -175,7 +187,7 @@ class LocalKafka:
     def _format_storage(self, java: str) -> None:
         if (self.data_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         log.info("kafka.format", data_dir=str(self.data_dir), cluster_id=cluster_id)
         proc = subprocess.run(
             [java, "-cp", self._classpath(), "kafka.tools.StorageTool", "format", "--standalone",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pantau.kafka_local import KafkaSetupError, LocalKafka
+from pantau.kafka_local import KafkaSetupError, LocalKafka, new_cluster_id
 
 
 def _fake_tool(bindir: Path, name: str, script: str) -> None:
@@ -63,3 +63,14 @@ def test_stale_pid_file_is_not_a_running_broker(tmp_path: Path) -> None:
     assert lk.pid() is None
     assert lk.down() is False
     assert not lk.pid_file.exists()
+
+
+def test_cluster_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 0xfb.. encodes to "-" in base64url: the storage tool would read such an id as an option.
+    import uuid
+
+    draws = iter([uuid.UUID(bytes=b"\xfb" + bytes(15)), uuid.UUID(int=7)])
+    monkeypatch.setattr(uuid, "uuid4", lambda: next(draws))
+    cluster_id = new_cluster_id()
+    assert not cluster_id.startswith("-")
+    assert len(cluster_id) == 22
