@@ -43,6 +43,7 @@ log = logs.get("pantau.scoring")
 SERVICE = "scoring"
 # Prometheus text format; aiohttp takes the charset separately, so it is left out here.
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+CHUNK = 500  # records applied between yields to the event loop
 
 
 @dataclass
@@ -51,13 +52,13 @@ class ScoringService:
     app: faust.App
     scorer: Scorer
     metrics: ScoringMetrics
-    pending: list[Message] = field(default_factory=list)
+    pending: dict[Any, tuple[int, int]] = field(default_factory=dict)  # tp -> (first, last) offsets applied
+    pending_count: int = 0
     last_persist: float = 0.0
     flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def build(settings: ScoringSettings) -> ScoringService:
-    faust_patches.apply()
     framework = load_framework(settings.framework_file)
     (settings.data_dir / settings.app_id).mkdir(parents=True, exist_ok=True)
     metrics = ScoringMetrics()
@@ -105,12 +106,19 @@ def build(settings: ScoringSettings) -> ScoringService:
     svc = ScoringService(settings, app, scorer, metrics)
     outcome_counter = {o: metrics.events.labels(o.value) for o in Outcome}
 
-    async def send_dlq(msg: Message, reason: str, detail: str) -> None:
+    async def send_dlq(record: Any, reason: str, detail: str) -> None:
         metrics.invalid.labels(reason).inc()
-        await dlq_topic.send(key=msg.key, value=msg.value, headers=dlq_headers(
-            reason=reason, detail=detail, topic=msg.topic, partition=msg.partition, offset=msg.offset,
+        await dlq_topic.send(key=record.key, value=record.value, headers=dlq_headers(
+            reason=reason, detail=detail, topic=record.topic, partition=record.partition, offset=record.offset,
             service=SERVICE,
         ))  # fmt: skip
+
+    def holder_event(region: str) -> Any:
+        """An event on the region's source partition: a table write goes to the current event's partition."""
+        partition = scorer.partition_of[region]
+        key = region.encode()
+        message = Message(source_name, partition, -1, 0.0, 0, None, key, b"", None)
+        return app.create_event(key, b"", None, message)
 
     async def flush(force: bool = False) -> None:
         """Persist changed region states, then acknowledge the records they hold."""
@@ -119,19 +127,10 @@ def build(settings: ScoringSettings) -> ScoringService:
                 return
             if not force and time.monotonic() - svc.last_persist < settings.persist_interval:
                 return
-            messages, svc.pending = svc.pending, []
+            ranges, svc.pending, svc.pending_count = svc.pending, {}, 0
             t0 = time.perf_counter()
-            last_of: dict[str, Message] = {}
-            for msg in messages:
-                if msg.key is not None:
-                    last_of[msg.key.decode(errors="replace")] = msg
             for region, data in scorer.take_unpersisted().items():
-                holder = last_of.get(region)
-                if holder is None:
-                    continue  # not from this batch: it was persisted with its own records
-                # A table write goes to the changelog partition of the current event: make it one
-                # of this region's records.
-                event = app.create_event(holder.key, holder.value, holder.headers, holder)
+                event = holder_event(region)  # held here: the context variable keeps a weak reference
                 token = current_event_var.set(weakref.ref(event))
                 try:
                     table[region.encode()] = data
@@ -140,8 +139,8 @@ def build(settings: ScoringSettings) -> ScoringService:
             metrics.persist_seconds.observe(time.perf_counter() - t0)
             svc.last_persist = time.monotonic()
             consumer = app.consumer
-            for msg in messages:
-                msg.ack(consumer)
+            for tp, (first, last) in ranges.items():
+                faust_patches.ack_offsets(consumer, tp, first, last)
             await app.producer.buffer.wait_until_ebb()
 
     async def send_score(region: str, score: RegionScore) -> None:
@@ -156,38 +155,52 @@ def build(settings: ScoringSettings) -> ScoringService:
             if n % 64 == 0:
                 await asyncio.sleep(0)  # let records flow in between
 
-    async def intake(msg: Message) -> None:
-        """One record of the source topic, straight from faust's consumer (faust_patches.route_topic)."""
-        if msg.generation_id != app.consumer_generation_id:
-            return  # fetched before a rebalance: it will be delivered again to its new owner
-        await flow_acquire()  # paused while faust rebalances
-        msg.incref(1)  # acknowledged in flush(), after the state that holds it is persisted
-        try:
-            result = scorer.handle(msg.key, msg.value, msg.partition, msg.offset, msg.timestamp)
-        except Exception as exc:  # a bug, not bad input: by policy
-            log.error("scoring.record_failed", where=f"{msg.topic}[{msg.partition}]@{msg.offset}",
-                      error=repr(exc), traceback=traceback.format_exc(limit=5))  # fmt: skip
-            metrics.events.labels("error").inc()
-            if settings.error_policy == "crash":
-                await app.crash(exc)
-                return
-            await send_dlq(msg, "processing_error", repr(exc))
-            svc.pending.append(msg)
-            return
-        if isinstance(result, Rejection):
-            metrics.events.labels("invalid").inc()
-            await send_dlq(msg, result.reason, result.detail)
-        else:
-            outcome_counter[result].inc()
-            if result is Outcome.LATE:
-                await send_dlq(msg, "late", f"observed_at older than the series watermark minus "
-                                            f"{settings.allowed_lateness}")  # fmt: skip
-        svc.pending.append(msg)
-        if len(svc.pending) >= settings.batch_max:
-            await flush(force=True)
+    async def handle_failed(record: Any, exc: Exception) -> bool:
+        """An unexpected exception for one record, by policy. True when the worker must stop."""
+        log.error("scoring.record_failed", where=f"{record.topic}[{record.partition}]@{record.offset}",
+                  error=repr(exc), traceback=traceback.format_exc(limit=5))  # fmt: skip
+        metrics.events.labels("error").inc()
+        if settings.error_policy == "crash":
+            await app.crash(exc)
+            return True
+        await send_dlq(record, "processing_error", repr(exc))
+        return False
 
+    async def intake(tp: Any, records: list[Any]) -> None:
+        """A partition's fetched records, straight from faust's consumer (faust_patches.route_topic_batches)."""
+        generation = app.consumer_generation_id
+        handle = scorer.handle
+        for start in range(0, len(records), CHUNK):
+            await flow_acquire()  # paused while faust rebalances
+            if app.consumer_generation_id != generation:
+                return  # a rebalance: the rest is delivered again to the partition's new owner
+            chunk = records[start : start + CHUNK]
+            for record in chunk:
+                try:
+                    result = handle(record.key, record.value, record.partition, record.offset, record.timestamp / 1000)
+                except Exception as exc:  # a bug, not bad input
+                    if await handle_failed(record, exc):
+                        return
+                    continue
+                if isinstance(result, Rejection):
+                    metrics.events.labels("invalid").inc()
+                    await send_dlq(record, result.reason, result.detail)
+                    continue
+                outcome_counter[result].inc()
+                if result is Outcome.LATE:
+                    await send_dlq(record, "late", late_detail)
+            first = svc.pending.get(tp, (chunk[0].offset, 0))[0]
+            svc.pending[tp] = (first, chunk[-1].offset)
+            svc.pending_count += len(chunk)
+            if svc.pending_count >= settings.batch_max:
+                await flush(force=True)
+            else:
+                await asyncio.sleep(0)  # let timers (publication) and the web server run
+
+    late_detail = f"observed_at older than the series watermark minus {settings.allowed_lateness}"
     flow_acquire = app.flow_control.acquire
-    faust_patches.route_topic(source.get_topic_name(), intake)
+    source_name = source.get_topic_name()
+    faust_patches.route_topic_batches(source_name, intake)
 
     @app.agent(source, name="score-events")
     async def score_events(stream: StreamT[Any]) -> None:
