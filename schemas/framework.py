@@ -219,8 +219,9 @@ class Framework(Contract):
             raise ValueError("level min_score must start at 0 and rise strictly")
         return self
 
-    @property
+    @cached_property
     def indicators(self) -> list[Indicator]:
+        """Every indicator in framework order (computed once; do not modify)."""
         return [i for d in self.dimensions for e in d.elements for i in e.indicators]
 
     @property
@@ -231,8 +232,9 @@ class Framework(Contract):
     def indicator(self, indicator_id: str) -> Indicator:
         return self.indicator_map[indicator_id]
 
-    @property
+    @cached_property
     def indicator_map(self) -> dict[str, Indicator]:
+        """Indicators by id (computed once; do not modify)."""
         return {i.id: i for i in self.indicators}
 
     def level_for(self, score: float) -> Level:

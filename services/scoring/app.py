@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 import traceback
@@ -59,6 +60,7 @@ class ScoringService:
 
 
 def build(settings: ScoringSettings) -> ScoringService:
+    faust_patches.set_fetch_max_wait(settings.fetch_max_wait)
     framework = load_framework(settings.framework_file)
     (settings.data_dir / settings.app_id).mkdir(parents=True, exist_ok=True)
     metrics = ScoringMetrics()
@@ -78,6 +80,10 @@ def build(settings: ScoringSettings) -> ScoringService:
         broker_heartbeat_interval=settings.session_timeout / 4,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        # A RegionScore is ~10 KB: with faust's default 16 KB batches every score is a batch of its
+        # own, and publication waits a broker round trip per partition for every one or two scores.
+        producer_max_batch_size=1_048_576,
+        producer_linger=0.005,
         stream_buffer_maxsize=4096,
         broker_max_poll_records=10_000,
         # Records are acknowledged only when their state is persisted (flush). On a rebalance or a
@@ -129,7 +135,9 @@ def build(settings: ScoringSettings) -> ScoringService:
                 return
             ranges, svc.pending, svc.pending_count = svc.pending, {}, 0
             t0 = time.perf_counter()
-            for region, data in scorer.take_unpersisted().items():
+            for n, (region, data) in enumerate(scorer.take_unpersisted(), 1):
+                if n % 32 == 0:
+                    await asyncio.sleep(0)  # a full flush takes ~0.2 s: let records and publications through
                 event = holder_event(region)  # held here: the context variable keeps a weak reference
                 token = current_event_var.set(weakref.ref(event))
                 try:
@@ -145,7 +153,7 @@ def build(settings: ScoringSettings) -> ScoringService:
 
     async def send_score(region: str, score: RegionScore) -> None:
         # The producer directly (not Topic.send): a publication needs no faust message wrapper.
-        await app.producer.send(scores_topic_name, region.encode(), score.model_dump_json().encode(), None, None, None)
+        await app.producer.send(scores_topic_name, region.encode(), scorer.encode(score), None, None, None)
 
     async def publish_due() -> None:
         for n, region in enumerate(scorer.due(), 1):
@@ -170,6 +178,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         """A partition's fetched records, straight from faust's consumer (faust_patches.route_topic_batches)."""
         generation = app.consumer_generation_id
         handle = scorer.handle
+        metrics.record_age.observe(max(0.0, time.time() - records[-1].timestamp / 1000))
         for start in range(0, len(records), CHUNK):
             await flow_acquire()  # paused while faust rebalances
             if app.consumer_generation_id != generation:
@@ -287,6 +296,10 @@ class _Worker(faust.Worker):
 def run_worker(settings: ScoringSettings, log_format: str = "auto") -> None:
     """Run one worker until SIGTERM/SIGINT (faust's Worker stops the app gracefully)."""
     svc = build(settings)
+    # Region states are many small long-lived objects; with the default thresholds the collector
+    # walks them all every few thousand allocations (a full collection stalls the loop for tens of ms).
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 1000)
     _Worker.log_format = log_format
     worker = _Worker(svc.app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()

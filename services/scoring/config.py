@@ -29,6 +29,9 @@ class ScoringSettings(BaseSettings):
     )
     persist_interval: float = Field(default=5.0, gt=0, description="Changed region states are written this often (s).")
     staleness_interval: float = Field(default=30.0, gt=0, description="All regions are re-scored this often (s).")
+    fetch_max_wait: float = Field(
+        default=0.05, gt=0, le=1.5, description="Longest the broker may hold a fetch waiting for data, seconds."
+    )
     batch_max: int = Field(default=20_000, gt=0, description="Events applied before state is persisted anyway.")
     error_policy: Literal["dlq", "crash"] = Field(
         default="dlq",

@@ -73,3 +73,22 @@ def ack_offsets(consumer: Any, tp: Any, first: int, last: int) -> None:
     index.update(fresh)
     consumer._acked[tp].extend(fresh)
     consumer._n_acked += len(fresh)
+
+
+def set_fetch_max_wait(seconds: float) -> None:
+    """How long the broker may hold a fetch that has too little data (faust hard-codes 1.5 s).
+
+    faust's fetch requests also name partitions that have nothing new (the table's changelog, or a
+    partition whose last batch is still being applied), so a fetch can sit for the whole wait while
+    records queue up elsewhere: with 1.5 s the worker took records in bursts every 1.5 s.
+    """
+    from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    original = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
+
+    def create(self: Any, transport: Any) -> Any:
+        consumer = original(self, transport)
+        consumer._fetch_max_wait_ms = int(seconds * 1000)  # read when the consumer starts its fetcher
+        return consumer
+
+    faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = create  # type: ignore[method-assign]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,7 +20,7 @@ from schemas.framework import Framework
 from schemas.regions import RegionRegistry
 from schemas.scores import DimensionScore, RegionScore
 from services.scoring.domain import Outcome, RegionState, apply_reading, reading_from_event, score_region
-from services.scoring.domain.codec import decode_state, encode_state
+from services.scoring.domain.codec import ScoreEncoder, decode_state, encode_state
 from services.scoring.domain.scoring import ScoreCache
 from services.scoring.metrics import ScoringMetrics
 
@@ -31,15 +31,6 @@ class Rejection:
 
     reason: str
     detail: str
-
-
-def fingerprint(score: RegionScore) -> tuple[object, ...]:
-    """What a publication depends on: every indicator's value, newest reading and freshness.
-
-    Everything else in a RegionScore is derived from these (and the framework), so two scores with
-    the same fingerprint differ at most in ``evaluated_at``.
-    """
-    return (score.events_applied, *((i.value, i.observed_at, i.fresh) for i in score.indicators))
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -76,8 +67,9 @@ class Scorer:
         self.dirty: set[str] = set()
         self.unpersisted: set[str] = set()
         self.last_published_at: dict[str, float] = {}
-        self.last_fingerprint: dict[str, tuple[object, ...]] = {}
         self.caches: dict[str, ScoreCache] = {}
+        self.encoders: dict[str, ScoreEncoder] = {}
+        self.gauged: set[tuple[object, ...]] = set()  # label sets of score gauges that hold a value
         self.last_dimensions: dict[str, list[DimensionScore]] = {}
         self.processed = 0  # records handled, whatever their outcome (cheap progress for /healthz)
 
@@ -133,17 +125,23 @@ class Scorer:
 
     # ------------------------------------------------------------------ persistence
 
-    def take_unpersisted(self) -> dict[str, bytes]:
-        """Encoded states of the regions changed since the last call."""
-        out = {r: encode_state(self.states[r]) for r in self.unpersisted}
-        self.unpersisted.clear()
-        return out
+    def take_unpersisted(self) -> Iterator[tuple[str, bytes]]:
+        """Encoded states of the regions changed since the last call, encoded one at a time as taken.
+
+        A region changed again while this runs is encoded as it is then, and stays marked for the next
+        call: persisting a state newer than the acknowledged offsets is harmless (offsets are in it).
+        """
+        regions, self.unpersisted = self.unpersisted, set()
+        for r in regions:
+            state = self.states.get(r)
+            if state is not None:  # None: its partition was revoked meanwhile
+                yield r, encode_state(state)
 
     def forget_partitions(self, partitions: set[int]) -> None:
         """Drop cached state of partitions this worker no longer owns (after a rebalance)."""
         for region in [r for r, p in self.partition_of.items() if p in partitions]:
             for d in (self.states, self.partition_of, self.pending_latency, self.last_published_at,
-                      self.last_fingerprint, self.caches, self.last_dimensions):  # fmt: skip
+                      self.caches, self.encoders, self.last_dimensions):  # fmt: skip
                 d.pop(region, None)  # type: ignore[attr-defined,unused-ignore]
             self.dirty.discard(region)
             self.unpersisted.discard(region)
@@ -157,26 +155,31 @@ class Scorer:
         return [r for r in self.dirty if t - self.last_published_at.get(r, 0.0) >= self.publish_interval]
 
     def score(self, region: str, at: datetime | None = None) -> RegionScore:
+        """The region's score now, for a reader (computed apart from the publication's cache)."""
         at = at or datetime.fromtimestamp(self.clock(), UTC)
-        state = self.state_for(region)
-        return score_region(state, self.framework, region, at, self.caches.setdefault(region, ScoreCache()))
+        return score_region(self.state_for(region), self.framework, region, at)
 
     def publish(self, region: str, at: datetime | None = None, force: bool = False) -> RegionScore | None:
         """The region's score if it changed since the last publication (None otherwise)."""
-        score = self.score(region, at)
         now = self.clock()
+        at = at or datetime.fromtimestamp(now, UTC)
+        state = self.state_for(region)
+        cache = self.caches.setdefault(region, ScoreCache())
+        score = score_region(state, self.framework, region, at, cache)
         self.dirty.discard(region)
         stamps = self.pending_latency.pop(region, [])
-        fp = fingerprint(score)
-        if not force and self.last_fingerprint.get(region) == fp:
+        if not force and not cache.changed:
             return None
-        self.last_fingerprint[region] = fp
         self.last_published_at[region] = now
         for ts in stamps:
             self.metrics.latency.observe(max(0.0, now - ts))
         self._gauges(score)
         self.metrics.scores_published.inc()
         return score
+
+    def encode(self, score: RegionScore) -> bytes:
+        """The JSON of a score this scorer published (reusing the bytes of its unchanged parts)."""
+        return self.encoders.setdefault(score.region_code, ScoreEncoder()).encode(score)
 
     def rescore_all(self, at: datetime | None = None) -> list[RegionScore]:
         """Re-evaluate every held region (freshness moves with time); return the changed scores."""
@@ -195,16 +198,18 @@ class Scorer:
             if i < len(before) and before[i] is d:
                 continue  # the very same (cached) dimension score: its gauges already say this
             m.dimension_coverage.labels(reg, prov, d.dimension_id).set(d.coverage)
-            _set_or_clear(m.dimension_score, d.score, reg, prov, d.dimension_id)
+            self._set_or_clear(m.dimension_score, d.score, reg, prov, d.dimension_id)
         m.index_coverage.labels(reg, prov).set(s.coverage)
-        _set_or_clear(m.maturity_index, s.index, reg, prov)
-        _set_or_clear(m.maturity_level, s.level, reg, prov)
+        self._set_or_clear(m.maturity_index, s.index, reg, prov)
+        self._set_or_clear(m.maturity_level, s.level, reg, prov)
 
-
-def _set_or_clear(gauge: Gauge, value: float | None, *labels: str) -> None:
-    """Set the series, or remove it when there is no trustworthy value (absent, never zero)."""
-    if value is not None:
-        gauge.labels(*labels).set(value)
-        return
-    with contextlib.suppress(KeyError):
-        gauge.remove(*labels)
+    def _set_or_clear(self, gauge: Gauge, value: float | None, *labels: str) -> None:
+        """Set the series, or remove it when there is no trustworthy value (absent, never zero)."""
+        key = (id(gauge), *labels)
+        if value is not None:
+            gauge.labels(*labels).set(value)
+            self.gauged.add(key)
+        elif key in self.gauged:
+            self.gauged.discard(key)
+            with contextlib.suppress(KeyError):
+                gauge.remove(*labels)

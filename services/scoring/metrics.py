@@ -43,6 +43,11 @@ class ScoringMetrics:
             "From an event's Kafka timestamp to the publication of a region score that includes it.",
             buckets=LATENCY_BUCKETS, registry=r,
         )  # fmt: skip
+        self.record_age = Histogram(
+            "pantau_scoring_record_age_seconds",
+            "Age (from its Kafka timestamp) of the newest record of each fetched batch when it is applied.",
+            buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
         self.scores_published = Counter(
             "pantau_region_scores_published_total", "RegionScore records published.", registry=r
         )

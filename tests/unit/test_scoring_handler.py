@@ -55,7 +55,7 @@ def test_a_scored_record_marks_the_region_dirty_and_unpersisted(scorer: Scorer) 
     assert scorer.handle(b"32.73", _raw(), 3, 10, NOW.timestamp() - 0.5) is Outcome.SCORED
     assert scorer.dirty == {"32.73"}
     assert scorer.due(NOW.timestamp()) == ["32.73"]
-    persisted = scorer.take_unpersisted()
+    persisted = dict(scorer.take_unpersisted())
     assert set(persisted) == {"32.73"} and scorer.unpersisted == set()
     score = scorer.publish("32.73", NOW)
     assert score is not None and score.events_applied == 1

@@ -1,4 +1,4 @@
-"""Compact bytes of a RegionState for the table changelog (orjson; lists instead of objects)."""
+"""Bytes of the scoring state and scores: compact RegionState for the changelog, RegionScore for publication."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from typing import Any
 
 import orjson
 
+from schemas.scores import DimensionScore, IndicatorScore, RegionScore
 from services.scoring.domain.state import Bucket, RegionState, Series
+
+RegionPart = DimensionScore | IndicatorScore
 
 FORMAT = 1
 _INT64 = 2**63 - 1
@@ -43,3 +46,45 @@ def decode_state(data: bytes) -> RegionState:
             recent,
         )
     return RegionState(series, {int(p): o for p, o in doc["o"].items()}, doc["a"])
+
+
+class ScoreEncoder:
+    """RegionScore -> JSON bytes for one region, reusing the bytes of unchanged parts.
+
+    A publication differs from the last one of its region in one or two indicators, so the JSON of
+    every dimension and indicator score that is the very same object as last time (ScoreCache keeps
+    them) is reused; only the changed parts and the top level are encoded. The output is the same
+    document as ``score.model_dump_json()``.
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[str, tuple[object, orjson.Fragment]] = {}
+
+    def _part(self, key: str, obj: RegionPart) -> orjson.Fragment:
+        hit = self._parts.get(key)
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        fragment = orjson.Fragment(obj.model_dump_json())
+        self._parts[key] = (obj, fragment)
+        return fragment
+
+    def encode(self, s: RegionScore) -> bytes:
+        part = self._part
+        return orjson.dumps(
+            {
+                "schema_version": s.schema_version,
+                "region_code": s.region_code,
+                "province_code": s.province_code,
+                "framework": s.framework,
+                "evaluated_at": s.evaluated_at,
+                "index": s.index,
+                "level": s.level,
+                "level_name": s.level_name,
+                "coverage": s.coverage,
+                "status": s.status.value,
+                "dimensions": [part("d/" + d.dimension_id, d) for d in s.dimensions],
+                "indicators": [part("i/" + i.indicator_id, i) for i in s.indicators],
+                "events_applied": s.events_applied,
+            },
+            option=orjson.OPT_UTC_Z,
+        )

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas.common import province_of
-from schemas.framework import Framework, Indicator
+from schemas.framework import Element, Framework, Indicator
 from schemas.scores import DimensionScore, ElementScore, IndicatorScore, RegionScore, ScoreStatus
 from services.scoring.domain.normalise import normalise
 from services.scoring.domain.state import RegionState, Series, from_micros, to_micros, window_value
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each indicator sits in a framework: its position in RegionScore.indicators."""
+
+    position: dict[str, int]
+    element_of: dict[str, str]
+    dimension_of: dict[str, str]
+
+    @classmethod
+    def of(cls, framework: Framework) -> _Layout:
+        inds = framework.indicators
+        return cls(
+            {i.id: n for n, i in enumerate(inds)},
+            {i.id: i.element for i in inds},
+            {i.id: i.dimension for i in inds},
+        )
 
 
 @dataclass
@@ -18,17 +36,24 @@ class ScoreCache:
     """Scores of one region kept between evaluations; an optimisation that never changes a result.
 
     - indicators: id -> (series version, valid from, valid until, score);
-    - elements and dimensions: id -> (the child score objects it was computed from, its score),
-      reused when the children are the very same objects.
+    - elements and dimensions: id -> the last score, recomputed only when one of its indicators'
+      scores is recomputed;
+    - between two evaluations only the indicators the state marks as touched are looked at, unless
+      the evaluation time reaches ``next_change`` (a window moves or a reading goes stale) or goes
+      back, which looks at every indicator;
+    - ``changed``: whether the last evaluation differs from the one before it in anything but
+      ``evaluated_at`` (what a publisher needs to know).
     """
 
     indicators: dict[str, tuple[int, int, int | None, IndicatorScore]] = field(default_factory=dict)
-    elements: dict[str, tuple[list[IndicatorScore], ElementScore]] = field(default_factory=dict)
-    dimensions: dict[str, tuple[list[ElementScore], DimensionScore]] = field(default_factory=dict)
-
-
-def _same(a: Sequence[object], b: Sequence[object]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+    elements: dict[str, ElementScore] = field(default_factory=dict)
+    dimensions: dict[str, DimensionScore] = field(default_factory=dict)
+    indicator_list: list[IndicatorScore] = field(default_factory=list)
+    at_us: int | None = None
+    next_change: int | None = None
+    applied: int = -1
+    changed: bool = True
+    layout: _Layout | None = None
 
 
 def _indicator_score(series: Series | None, ind: Indicator, at_us: int) -> tuple[IndicatorScore, int | None]:
@@ -87,65 +112,77 @@ def score_region(
 ) -> RegionScore:
     """Score a region at evaluation time ``at``: indicators, elements, dimensions, index, level.
 
-    ``cache`` (kept by the caller, one per region) lets an indicator score be reused while its series
-    is unchanged and ``at`` has not reached the next time its window or freshness moves.
+    ``cache`` (kept by the caller, one per region, always with the same state) makes an evaluation
+    cost what changed since the last one: the indicators the state marks as touched, and the element
+    and dimension scores above them. Without it everything is computed.
     """
     at_us = to_micros(at)
-    series_of = state.series.get
+    touched: set[str] = set()
+    if cache is None:
+        cache = ScoreCache()  # a throwaway: everything is computed
+    else:
+        touched, state.touched = state.touched, touched
+    layout = cache.layout = cache.layout or _Layout.of(framework)
+    inds = framework.indicators
+    full = cache.at_us is None or at_us < cache.at_us or (cache.next_change is not None and at_us >= cache.next_change)
+    look_at = inds if full else [framework.indicator_map[i] for i in touched if i in layout.position]
+    cache.at_us = at_us
 
-    def ind_score(ind: Indicator) -> IndicatorScore:
+    # Indicators: recompute those whose series changed or whose time-dependence has come due.
+    new_inds: set[str] = set()
+    untils: list[int] = []
+    series_of = state.series.get
+    if not cache.indicator_list:
+        cache.indicator_list = [None] * len(inds)  # type: ignore[list-item]
+    for ind in look_at:
         series = series_of(ind.id)
-        if cache is None:
-            return _indicator_score(series, ind, at_us)[0]
         version = series.version if series is not None else -1
         hit = cache.indicators.get(ind.id)
         if hit is not None and hit[0] == version and hit[1] <= at_us and (hit[2] is None or at_us < hit[2]):
-            return hit[3]
+            continue
         score, until = _indicator_score(series, ind, at_us)
-        cache.indicators[ind.id] = (version, at_us, until, score)
-        return score
-
-    m = framework.minimum_coverage
-    indicators: list[IndicatorScore] = []
-    dims: list[DimensionScore] = []
-    dim_parts: list[tuple[float, float, float | None]] = []  # (weight, coverage, ok score)
-    for d in framework.dimensions:
-        elements: list[ElementScore] = []
-        el_parts: list[tuple[float, float, float | None]] = []
-        for e in d.elements:
-            scored = [ind_score(i) for i in e.indicators]
-            indicators.extend(scored)
-            el_hit = cache.elements.get(e.id) if cache is not None else None
-            if el_hit is not None and _same(el_hit[0], scored):
-                el = el_hit[1]
-            else:
-                total_w = sum(i.weight for i in e.indicators)
-                fresh = [(s.weight, s.score) for s in scored if s.fresh and s.score is not None]
-                coverage = sum(w for w, _ in fresh) / total_w
-                score = _clamp(_weighted(fresh))
-                ok = coverage >= m and score is not None
-                el = ElementScore.model_construct(
-                    element_id=e.id, score=score if ok else None, coverage=coverage,
-                    status=ScoreStatus.OK if ok else ScoreStatus.INSUFFICIENT_DATA,
-                )  # fmt: skip
-                if cache is not None:
-                    cache.elements[e.id] = (scored, el)
-            elements.append(el)
-            el_parts.append((e.weight, el.coverage, el.score))
-        d_hit = cache.dimensions.get(d.id) if cache is not None else None
-        if d_hit is not None and _same(d_hit[0], elements):
-            dim = d_hit[1]
+        if hit is None or _differs(hit[3], score):
+            new_inds.add(ind.id)
+            cache.indicator_list[layout.position[ind.id]] = score
         else:
+            score = hit[3]  # the same score: keep the object, so nothing above it is recomputed
+        cache.indicators[ind.id] = (version, at_us, until, score)
+        if until is not None:
+            untils.append(until)
+    if full:
+        untils = [u for _, _, u, _ in cache.indicators.values() if u is not None]
+        cache.next_change = min(untils) if untils else None
+    elif untils:
+        soonest = min(untils)
+        cache.next_change = soonest if cache.next_change is None else min(cache.next_change, soonest)
+
+    # Elements and dimensions above a recomputed indicator; everything else is reused.
+    new_elements = {layout.element_of[i] for i in new_inds}
+    new_dims = {layout.dimension_of[i] for i in new_inds}
+    m = framework.minimum_coverage
+    dims: list[DimensionScore] = []
+    dim_parts: list[tuple[float, float, float | None]] = []
+    for d in framework.dimensions:
+        dim = cache.dimensions.get(d.id)
+        if dim is None or d.id in new_dims:
+            elements: list[ElementScore] = []
+            el_parts: list[tuple[float, float, float | None]] = []
+            for e in d.elements:
+                el = cache.elements.get(e.id)
+                if el is None or e.id in new_elements:
+                    el = cache.elements[e.id] = _element_score(e, cache, layout, m)
+                elements.append(el)
+                el_parts.append((e.weight, el.coverage, el.score))
             d_cov, d_score = _roll_up(el_parts)
             d_ok = d_cov >= m and d_score is not None
-            dim = DimensionScore.model_construct(
+            dim = cache.dimensions[d.id] = DimensionScore.model_construct(
                 dimension_id=d.id, score=d_score if d_ok else None, coverage=d_cov,
                 status=ScoreStatus.OK if d_ok else ScoreStatus.INSUFFICIENT_DATA, elements=elements,
             )  # fmt: skip
-            if cache is not None:
-                cache.dimensions[d.id] = (elements, dim)
         dims.append(dim)
         dim_parts.append((d.weight, dim.coverage, dim.score))
+    cache.changed = bool(new_inds) or cache.applied != state.applied
+    cache.applied = state.applied
     cov, index = _roll_up(dim_parts)
     ok = cov >= m and index is not None
     level = framework.level_for(index) if ok and index is not None else None
@@ -161,9 +198,26 @@ def score_region(
         coverage=cov,
         status=ScoreStatus.OK if ok else ScoreStatus.INSUFFICIENT_DATA,
         dimensions=dims,
-        indicators=indicators,
+        indicators=list(cache.indicator_list),
         events_applied=state.applied,
     )
+
+
+def _differs(a: IndicatorScore, b: IndicatorScore) -> bool:
+    return (a.value, a.score, a.observed_at, a.fresh) != (b.value, b.score, b.observed_at, b.fresh)
+
+
+def _element_score(e: Element, cache: ScoreCache, layout: _Layout, minimum: float) -> ElementScore:
+    scored = [cache.indicator_list[layout.position[i.id]] for i in e.indicators]
+    total_w = sum(i.weight for i in e.indicators)
+    fresh = [(s.weight, s.score) for s in scored if s.fresh and s.score is not None]
+    coverage = sum(w for w, _ in fresh) / total_w
+    score = _clamp(_weighted(fresh))
+    ok = coverage >= minimum and score is not None
+    return ElementScore.model_construct(
+        element_id=e.id, score=score if ok else None, coverage=coverage,
+        status=ScoreStatus.OK if ok else ScoreStatus.INSUFFICIENT_DATA,
+    )  # fmt: skip
 
 
 def _roll_up(parts: list[tuple[float, float, float | None]]) -> tuple[float, float | None]:

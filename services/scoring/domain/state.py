@@ -82,6 +82,9 @@ class RegionState:
     series: dict[str, Series] = field(default_factory=dict)
     offsets: dict[int, int] = field(default_factory=dict)  # source partition -> last offset seen
     applied: int = 0  # events that changed the state
+    # Indicators changed since a cached evaluation last looked (score_region with a ScoreCache);
+    # not persisted: a restored state starts with an empty cache, which looks at everything.
+    touched: set[str] = field(default_factory=set, compare=False, repr=False)
 
     def copy(self) -> RegionState:
         return RegionState({k: s.copy() for k, s in self.series.items()}, dict(self.offsets), self.applied)
@@ -128,6 +131,7 @@ def apply_reading(
     if outcome is Outcome.SCORED:
         state.applied += 1
         series.version += 1
+        state.touched.add(reading.indicator_id)
     return outcome
 
 
