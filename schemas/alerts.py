@@ -23,6 +23,13 @@ class AlertState(StrEnum):
     PENDING = "pending"
     FIRING = "firing"
     RESOLVED = "resolved"
+    ACKNOWLEDGED = "acknowledged"  # someone followed the acknowledge link: escalation stops
+
+
+class EscalationLevel(StrEnum):
+    REGION = "region"  # the bupati/walikota office
+    PROVINCE = "province"
+    NATIONAL = "national"
 
 
 class Severity(StrEnum):
@@ -57,6 +64,9 @@ class AlertEvent(Contract):
     expected: float | None
     gap: float | None = Field(description="expected - current (positive means behind).")
     milestone_due: dt.date | None = None
+    escalation: EscalationLevel = Field(
+        default=EscalationLevel.REGION, description="Who this transition is addressed to."
+    )
     drivers: list[Driver] = Field(default_factory=list)
     remedy: str = Field(default="", description="What it would take to get back on the path.")
     summary: str

@@ -1,0 +1,1 @@
+"""Pure alert logic: milestone paths, conditions with hysteresis, the lifecycle state machine."""
