@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from pantau import logs
-from pantau.config import PlatformSettings
+from pantau import cli_alerts, cli_grafana, cli_ingest
+from pantau.cli_common import fail, platform_settings
 
 app = typer.Typer(
     help="Pantau Kota Cerdas: live smart-city maturity monitoring for Indonesia's 514 kabupaten/kota.",
@@ -32,17 +32,12 @@ scoring_app = typer.Typer(help="The scoring service: indicator events -> region 
 scores_app = typer.Typer(help="Current region scores, read from the scoring service.", no_args_is_help=True)
 app.add_typer(scoring_app, name="scoring")
 app.add_typer(scores_app, name="scores")
+cli_alerts.register(app)
+cli_ingest.register(app)
+cli_grafana.register(app)
 
 
-def _settings() -> PlatformSettings:
-    settings = PlatformSettings()
-    logs.configure(settings.log_level, settings.log_format)
-    return settings
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
+_settings = platform_settings
 
 
 # ------------------------------------------------------------------------------------------ kafka

@@ -83,3 +83,24 @@ def an_indicator_doc(
         "validity": validity,
         "source": "test",
     }
+
+
+def an_event_doc(**overrides: Any) -> dict[str, Any]:
+    """A valid indicator event as a publisher sends it (JSON-ready, no ``publisher``)."""
+    doc = an_indicator_event().model_dump(mode="json", exclude={"publisher"})
+    doc.update(overrides)
+    return doc
+
+
+def a_kpi_entity(**overrides: Any) -> dict[str, Any]:
+    """A FIWARE NGSI-LD KeyPerformanceIndicator entity (normalised) as Pantau's adapter maps it."""
+    entity: dict[str, Any] = {
+        "id": "urn:ngsi-ld:KeyPerformanceIndicator:bandung-pm25",
+        "type": "KeyPerformanceIndicator",
+        "name": {"type": "Property", "value": "ENV_PM25"},
+        "area": {"type": "Property", "value": "32.73"},
+        "kpiValue": {"type": "Property", "value": 21.5, "unitCode": "GQ", "observedAt": "2026-11-27T08:00:00Z"},
+        "provider": {"type": "Property", "value": "aqms-bandung"},
+    }
+    entity.update(overrides)
+    return entity

@@ -19,6 +19,7 @@ from schemas.events import IndicatorEvent
 from schemas.framework import Framework
 from schemas.regions import RegionRegistry
 from schemas.scores import DimensionScore, RegionScore
+from schemas.validation import check_event
 from services.scoring.domain import Outcome, RegionState, apply_reading, reading_from_event, score_region
 from services.scoring.domain.codec import ScoreEncoder, decode_state, encode_state
 from services.scoring.domain.scoring import ScoreCache
@@ -97,21 +98,11 @@ class Scorer:
         except ValidationError as exc:
             reason = "undecodable" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema_invalid"
             return Rejection(reason, describe_validation_error(exc))
+        problem = check_event(ev, self.regions, self.framework, key=None if key is None else key.decode(errors="replace"))
+        if problem is not None:
+            return Rejection(problem.code, str(problem))
         region = ev.region_code
-        if region not in self.regions:
-            return Rejection("unknown_region", f"region_code: {region!r} is not in registry {self.regions.version}")
-        if key is not None and key.decode(errors="replace") != region:
-            return Rejection("key_mismatch", f"key {key!r} differs from region_code {region!r}")
-        ind = self.indicators.get(ev.indicator_id)
-        if ind is None:
-            return Rejection("unknown_indicator", f"indicator_id: {ev.indicator_id!r} is not in {self.framework.key}")
-        if ev.unit != ind.unit:
-            return Rejection("unit_mismatch", f"unit: {ev.unit!r}, {ind.id} is measured in {ind.unit!r}")
-        if not ind.bounds.min <= ev.value <= ind.bounds.max:
-            return Rejection(
-                "out_of_bounds",
-                f"value: {ev.value} is outside {ind.id}'s bounds [{ind.bounds.min}, {ind.bounds.max}]",
-            )
+        ind = self.indicators[ev.indicator_id]
         state = self.state_for(region)
         self.partition_of[region] = partition
         before = state.offsets.get(partition)

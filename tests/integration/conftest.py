@@ -7,12 +7,14 @@ started (and stopped at the end if this session started it). Nothing here skips:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from pantau.config import PlatformSettings
 from pantau.kafka_local import LocalKafka, wait_for_broker
+from tests.integration.helpers import ServiceProcess, create_topics, free_port, http_get, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +39,35 @@ def kafka_bootstrap(settings: PlatformSettings) -> Iterator[str]:
 def unique() -> str:
     """A short unique name part, so that each test has topics and groups of its own."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def start_scoring(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., tuple[ServiceProcess, str, int]]]:
+    started: list[ServiceProcess] = []
+    prefix = f"s{uuid.uuid4().hex[:8]}-"
+    app_id = f"scoring-{uuid.uuid4().hex[:8]}"
+    create_topics(kafka_bootstrap, prefix)
+
+    def start(port: int | None = None, **env: str) -> tuple[ServiceProcess, str, int]:
+        port = port or free_port()
+        base = {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "SCORING_TOPIC_PREFIX": prefix,
+            "SCORING_APP_ID": app_id,
+            "SCORING_WEB_PORT": str(port),
+            "SCORING_DATA_DIR": str(tmp_path / "state"),
+            "SCORING_PUBLISH_INTERVAL": "0.2",
+            "SCORING_PERSIST_INTERVAL": "0.2",
+            "SCORING_STALENESS_INTERVAL": "2",
+            "PANTAU_LOG_FORMAT": "json",
+        }
+        svc = ServiceProcess(["scoring", "run"], {**base, **env}, tmp_path / f"scoring-{len(started)}.log").start()
+        started.append(svc)
+        wait_for("the scoring worker's web endpoint", lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
+                 timeout=90)  # fmt: skip
+        return svc, prefix, port
+
+    yield start
+    for svc in started:
+        if svc.alive():
+            svc.stop()

@@ -138,3 +138,43 @@ class ServiceProcess:
 
     def tail(self, n: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+
+
+#: A three-indicator framework whose scores the tests work out by hand.
+TINY_FRAMEWORK = """
+framework:
+  id: tiny
+  version: "1"
+  title: Tiny
+  minimum_coverage: 0.5
+  levels:
+    - {level: 1, name: Rintisan, min_score: 0}
+    - {level: 2, name: Terkelola, min_score: 1}
+    - {level: 3, name: Terdefinisi, min_score: 2}
+    - {level: 4, name: Terpadu dan Terukur, min_score: 3}
+    - {level: 5, name: Optimum, min_score: 4}
+  dimensions:
+    - id: governance
+      name: Governance
+      weight: 2
+      elements:
+        - id: public_services
+          name: Public services
+          indicators:
+            - {id: GOV_UPTIME, name: Uptime, unit: percent, direction: higher_is_better, weight: 3,
+               bounds: {min: 0, max: 100}, normalisation: {method: min_max, min: 90, max: 100},
+               aggregation: {method: latest}, validity: P3650D, source: test}
+            - {id: GOV_RESPONSE_HOURS, name: Response, unit: hours, direction: lower_is_better, weight: 1,
+               bounds: {min: 0, max: 8760}, normalisation: {method: target, target: 24},
+               aggregation: {method: latest}, validity: P3650D, source: test}
+    - id: environment
+      name: Environment
+      weight: 1
+      elements:
+        - id: protection
+          name: Protection
+          indicators:
+            - {id: ENV_PM25, name: PM2.5, unit: ug/m3, direction: lower_is_better, weight: 1,
+               bounds: {min: 0, max: 1000}, normalisation: {method: thresholds, thresholds: [75, 55, 35, 15, 5]},
+               aggregation: {method: latest}, validity: P3650D, source: test}
+"""

@@ -7,7 +7,7 @@ import random
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,85 +20,14 @@ from schemas.scores import RegionScore
 from services.scoring.domain import RegionState, apply_reading, reading_from_event, score_region, to_micros
 from tests.builders import an_indicator_event
 from tests.integration.helpers import (
-    ServiceProcess,
+    TINY_FRAMEWORK,
     create_topics,
-    free_port,
     http_get,
     metric,
     produce,
     read_all,
     wait_for,
 )
-
-TINY_FRAMEWORK = """
-framework:
-  id: tiny
-  version: "1"
-  title: Tiny
-  minimum_coverage: 0.5
-  levels:
-    - {level: 1, name: Rintisan, min_score: 0}
-    - {level: 2, name: Terkelola, min_score: 1}
-    - {level: 3, name: Terdefinisi, min_score: 2}
-    - {level: 4, name: Terpadu dan Terukur, min_score: 3}
-    - {level: 5, name: Optimum, min_score: 4}
-  dimensions:
-    - id: governance
-      name: Governance
-      weight: 2
-      elements:
-        - id: public_services
-          name: Public services
-          indicators:
-            - {id: GOV_UPTIME, name: Uptime, unit: percent, direction: higher_is_better, weight: 3,
-               bounds: {min: 0, max: 100}, normalisation: {method: min_max, min: 90, max: 100},
-               aggregation: {method: latest}, validity: P3650D, source: test}
-            - {id: GOV_RESPONSE_HOURS, name: Response, unit: hours, direction: lower_is_better, weight: 1,
-               bounds: {min: 0, max: 8760}, normalisation: {method: target, target: 24},
-               aggregation: {method: latest}, validity: P3650D, source: test}
-    - id: environment
-      name: Environment
-      weight: 1
-      elements:
-        - id: protection
-          name: Protection
-          indicators:
-            - {id: ENV_PM25, name: PM2.5, unit: ug/m3, direction: lower_is_better, weight: 1,
-               bounds: {min: 0, max: 1000}, normalisation: {method: thresholds, thresholds: [75, 55, 35, 15, 5]},
-               aggregation: {method: latest}, validity: P3650D, source: test}
-"""
-
-
-@pytest.fixture
-def start_scoring(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., tuple[ServiceProcess, str, int]]]:
-    started: list[ServiceProcess] = []
-    prefix = f"s{uuid.uuid4().hex[:8]}-"
-    app_id = f"scoring-{uuid.uuid4().hex[:8]}"
-    create_topics(kafka_bootstrap, prefix)
-
-    def start(port: int | None = None, **env: str) -> tuple[ServiceProcess, str, int]:
-        port = port or free_port()
-        base = {
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "SCORING_TOPIC_PREFIX": prefix,
-            "SCORING_APP_ID": app_id,
-            "SCORING_WEB_PORT": str(port),
-            "SCORING_DATA_DIR": str(tmp_path / "state"),
-            "SCORING_PUBLISH_INTERVAL": "0.2",
-            "SCORING_PERSIST_INTERVAL": "0.2",
-            "SCORING_STALENESS_INTERVAL": "2",
-            "PANTAU_LOG_FORMAT": "json",
-        }
-        svc = ServiceProcess(["scoring", "run"], {**base, **env}, tmp_path / f"scoring-{len(started)}.log").start()
-        started.append(svc)
-        wait_for("the scoring worker's web endpoint", lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200,
-                 timeout=90)  # fmt: skip
-        return svc, prefix, port
-
-    yield start
-    for svc in started:
-        if svc.alive():
-            svc.stop()
 
 
 def _event(region: str, ind: str, value: float, unit: str, at: datetime) -> IndicatorEvent:

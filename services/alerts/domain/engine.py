@@ -5,6 +5,8 @@ State in, state and AlertEvents out; no Kafka, faust or clock here.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.alerts import AlertEvent, AlertKind, AlertState
@@ -26,6 +28,20 @@ class RegionAlerts(BaseModel):
     history: dict[str, list[tuple[float, float]]] = Field(default_factory=dict)  # target -> (unix time, value)
     tracks: dict[str, Track] = Field(default_factory=dict)  # "target/kind" -> active alert
     last_evaluated: float | None = None
+    last_score: RegionScore | None = None  # re-evaluated as time passes (a pending alert fires on time)
+
+    def pending_due(self, now: dt.datetime, pending_for: dt.timedelta) -> bool:
+        """Whether a pending alert has waited long enough to fire (time alone moves it)."""
+        return any(t.state is AlertState.PENDING and now - t.since >= pending_for for t in self.tracks.values())
+
+
+def reevaluate(
+    state: RegionAlerts, now: dt.datetime, plan: Masterplan | None, framework: Framework, rules: Rules
+) -> list[AlertEvent]:
+    """Evaluate the last score again at ``now``: what time alone changes (pending alerts firing)."""
+    if state.last_score is None:
+        return []
+    return evaluate(state, state.last_score.model_copy(update={"evaluated_at": now}), plan, framework, rules)
 
 
 def targets(framework: Framework) -> list[str]:
@@ -45,6 +61,7 @@ def evaluate(
     if state.last_evaluated is not None and t_now <= state.last_evaluated:
         return []
     state.last_evaluated = t_now
+    state.last_score = score
     region = score.region_code
     events: list[AlertEvent] = []
     for target in targets(framework):

@@ -1,0 +1,310 @@
+"""Small builders on top of grafana-foundation-sdk that give every Pantau board the same look.
+
+Every panel reads the Prometheus data source chosen in the board's ``datasource`` variable, every
+query names its legend, and ``finalise`` turns a dashboard builder into plain JSON with stable panel
+ids and query refIds (so that the committed files only change when the boards do).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from grafana_foundation_sdk.builders import bargauge, histogram, prometheus, stat, table, text, timeseries
+from grafana_foundation_sdk.builders import dashboard as db
+from grafana_foundation_sdk.builders.common import (
+    GraphThresholdsStyleConfig,
+    ReduceDataOptions,
+    TableSortByFieldState,
+    VizLegendOptions,
+)
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import common
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardCursorSync,
+    DashboardLinkType,
+    DataSourceRef,
+    DataTransformerConfig,
+    DynamicConfigValue,
+    Threshold,
+    ThresholdsMode,
+    ValueMap,
+    ValueMappingResult,
+    VariableHide,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+from grafana_foundation_sdk.models.text import TextMode
+
+DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
+TAGS = ["pantau"]
+#: Grafana unit ids.
+PER_SECOND = "cps"
+SECONDS = "s"
+RATIO = "percentunit"
+SCORE = "none"
+
+LEVEL_NAMES = {1: "Rintisan", 2: "Terkelola", 3: "Terdefinisi", 4: "Terpadu dan Terukur", 5: "Optimum"}
+
+
+# ---------------------------------------------------------------------------------------- queries
+
+
+def query(expr: str, legend: str = "__auto", *, instant: bool = False, as_table: bool = False) -> prometheus.Dataquery:
+    """A Prometheus query on the board's data source; ``as_table`` implies instant."""
+    q = prometheus.Dataquery().expr(expr).datasource(DATASOURCE).legend_format(legend)
+    if as_table:
+        return q.instant().format(PromQueryFormat.TABLE)
+    return q.instant() if instant else q.range()
+
+
+# ---------------------------------------------------------------------------------------- panels
+
+
+def timeseries_panel(
+    title: str,
+    description: str,
+    targets: Sequence[prometheus.Dataquery],
+    *,
+    unit: str = "short",
+    w: int = 12,
+    h: int = 8,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    thresholds: Sequence[tuple[float | None, str]] | None = None,
+) -> timeseries.Panel:
+    p = (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .span(w)
+        .height(h)
+        .unit(unit)
+        .targets(list(targets))
+    )
+    p = p.legend(VizLegendOptions().display_mode(common.LegendDisplayMode.LIST).placement(common.LegendPlacement.BOTTOM)
+                 .show_legend(True))  # fmt: skip
+    if min_value is not None:
+        p = p.min(min_value)
+    if max_value is not None:
+        p = p.max(max_value)
+    if thresholds:
+        # Shown as dashed lines: a service level or the edge of a band.
+        p = p.thresholds(_thresholds(thresholds)).thresholds_style(
+            GraphThresholdsStyleConfig().mode(common.GraphThresholdsStyleMode.DASHED)
+        )
+    return p
+
+
+def stat_panel(
+    title: str,
+    description: str,
+    targets: Sequence[prometheus.Dataquery],
+    *,
+    unit: str = "short",
+    w: int = 4,
+    h: int = 4,
+    decimals: float | None = None,
+    mappings: Mapping[Any, str] | None = None,
+    thresholds: Sequence[tuple[float | None, str]] | None = None,
+) -> stat.Panel:
+    p = (
+        stat.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .span(w)
+        .height(h)
+        .unit(unit)
+        .targets(list(targets))
+    )
+    p = p.graph_mode(common.BigValueGraphMode.NONE).reduce_options(ReduceDataOptions().calcs(["lastNotNull"]))
+    if decimals is not None:
+        p = p.decimals(decimals)
+    if mappings:
+        p = p.mappings([value_map(mappings)])
+    if thresholds:
+        p = p.thresholds(_thresholds(thresholds)).color_mode(common.BigValueColorMode.BACKGROUND)
+    return p
+
+
+def bar_panel(
+    title: str,
+    description: str,
+    targets: Sequence[prometheus.Dataquery],
+    *,
+    unit: str = "short",
+    w: int = 8,
+    h: int = 8,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    decimals: float | None = None,
+) -> bargauge.Panel:
+    """Horizontal bars, one per series, of an instant query."""
+    p = (
+        bargauge.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .span(w)
+        .height(h)
+        .unit(unit)
+        .targets(list(targets))
+    )
+    p = (p.orientation(common.VizOrientation.HORIZONTAL).display_mode(common.BarGaugeDisplayMode.GRADIENT)
+         .reduce_options(ReduceDataOptions().calcs(["lastNotNull"])))  # fmt: skip
+    if min_value is not None:
+        p = p.min(min_value)
+    if max_value is not None:
+        p = p.max(max_value)
+    if decimals is not None:
+        p = p.decimals(decimals)
+    return p
+
+
+def histogram_panel(
+    title: str, description: str, target: prometheus.Dataquery, *, w: int = 8, h: int = 8, buckets: int = 20
+) -> histogram.Panel:
+    """The distribution of the values of an instant query (one value per region)."""
+    p = (
+        histogram.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .span(w)
+        .height(h)
+        .with_target(target)
+    )
+    return p.bucket_count(buckets).min(0).max(5).combine(True)
+
+
+def table_panel(
+    title: str,
+    description: str,
+    targets: Sequence[prometheus.Dataquery],
+    *,
+    columns: Mapping[str, str],
+    w: int = 24,
+    h: int = 10,
+    mappings: Mapping[str, Mapping[str, str]] | None = None,
+    sort_by: str | None = None,
+    descending: bool = True,
+) -> table.Panel:
+    """Instant table queries merged into one table on their common labels.
+
+    ``columns`` maps the merged frame's field names (label names, and ``Value #<refId>`` for each
+    query's value) to their titles, in display order; other fields are hidden. ``mappings`` maps a
+    field name to value -> display text (region and province names for their codes).
+    """
+    p = (
+        table.Panel()
+        .title(title)
+        .description(description)
+        .datasource(DATASOURCE)
+        .span(w)
+        .height(h)
+        .targets(list(targets))
+    )
+    p = p.with_transformation(DataTransformerConfig(id_val="merge", options={}))
+    order = {name: i for i, name in enumerate(columns)}
+    p = p.with_transformation(
+        DataTransformerConfig(
+            id_val="organize",
+            options={
+                "excludeByName": {"Time": True, "__name__": True, "job": True, "instance": True},
+                "includeByName": dict.fromkeys(columns, True),
+                "indexByName": order,
+                "renameByName": dict(columns),
+            },
+        )
+    )
+    for field, mapping in (mappings or {}).items():
+        p = p.override_by_name(field, [DynamicConfigValue(id_val="mappings", value=[value_map(mapping)])])
+    if sort_by:
+        p = p.sort_by([TableSortByFieldState().display_name(columns.get(sort_by, sort_by)).desc(descending)])
+    return p
+
+
+def text_panel(title: str, content: str, *, w: int = 24, h: int = 4) -> text.Panel:
+    return text.Panel().title(title).content(content).mode(TextMode.MARKDOWN).span(w).height(h)
+
+
+def row(title: str) -> db.Row:
+    return db.Row(title)
+
+
+def value_map(mapping: Mapping[Any, str]) -> ValueMap:
+    return ValueMap(options={str(k): ValueMappingResult(text=v) for k, v in mapping.items()})
+
+
+def _thresholds(steps: Sequence[tuple[float | None, str]]) -> db.ThresholdsConfig:
+    return db.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps([Threshold(value=v, color=c) for v, c in steps])
+
+
+# ---------------------------------------------------------------------------------------- variables
+
+
+def datasource_variable() -> db.DatasourceVariable:
+    return db.DatasourceVariable("datasource").label("Data source").type("prometheus")
+
+
+def query_variable(
+    name: str,
+    label: str,
+    definition: str,
+    *,
+    multi: bool = False,
+    include_all: bool = False,
+    hidden: bool = False,
+    description: str = "",
+) -> db.QueryVariable:
+    """A variable filled by ``label_values(...)`` on the board's data source (searchable by typing)."""
+    v = (
+        db.QueryVariable(name).label(label).datasource(DATASOURCE).query(definition)
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).sort(VariableSort.NATURAL_ASC)
+        .multi(multi).include_all(include_all)
+    )  # fmt: skip
+    if include_all:
+        v = v.all_value(".*").current(VariableOption(selected=True, text="All", value="$__all"))
+    if hidden:
+        v = v.hide(VariableHide.HIDE_VARIABLE)
+    if description:
+        v = v.description(description)
+    return v
+
+
+# ---------------------------------------------------------------------------------------- boards
+
+
+def dashboard(uid: str, title: str, description: str) -> db.Dashboard:
+    return (
+        db.Dashboard(title).uid(uid).description(description).tags(TAGS).refresh("30s").time("now-6h", "now")
+        .timezone("browser").tooltip(DashboardCursorSync.CROSSHAIR).readonly()
+        .link(db.DashboardLink("Pantau boards").type(DashboardLinkType.DASHBOARDS).tags(TAGS).as_dropdown(True)
+              .include_vars(False).keep_time(True))
+    )  # fmt: skip
+
+
+def finalise(board: db.Dashboard) -> dict[str, Any]:
+    """The board as JSON-ready data, with panel ids 1..n and query refIds A, B, ... per panel."""
+    data: dict[str, Any] = json.loads(JSONEncoder(sort_keys=True).encode(board.build()))
+    next_id = 1
+    for panel in iter_panels(data):
+        panel["id"] = next_id
+        next_id += 1
+        for i, target in enumerate(panel.get("targets", [])):
+            target["refId"] = target.get("refId") or chr(ord("A") + i)
+    return data
+
+
+def iter_panels(board: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every panel of a board, rows and the panels inside collapsed rows included, in order."""
+    out: list[dict[str, Any]] = []
+    for panel in board.get("panels", []):
+        out.append(panel)
+        out.extend(panel.get("panels", []))
+    return out

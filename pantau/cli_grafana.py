@@ -1,0 +1,57 @@
+"""``pantau grafana build`` and ``pantau grafana push``: the boards of deploy/grafana as code."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from pantau.cli_common import fail
+
+grafana_app = typer.Typer(
+    help="Grafana boards as code (deploy/grafana): build the JSON, push it.", no_args_is_help=True
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(grafana_app, name="grafana")
+
+
+@grafana_app.command("build")
+def grafana_build(
+    check: Annotated[
+        bool, typer.Option(help="Only check; exit 1 when the committed JSON drifts from the code.")
+    ] = False,
+) -> None:
+    """Write the boards (deploy/grafana/boards.py) as JSON into deploy/grafana/dashboards/."""
+    from deploy.grafana.build import stale_files, write_all
+
+    if check:
+        stale = stale_files()
+        for p in stale:
+            typer.echo(f"drift: {p}")
+        raise typer.Exit(1 if stale else 0)
+    written = write_all()
+    for p in written:
+        typer.echo(f"wrote {p}")
+    if not written:
+        typer.echo("boards up to date")
+
+
+@grafana_app.command("push")
+def grafana_push(
+    url: Annotated[str, typer.Option(help="Grafana base URL, e.g. https://grafana.example:3000.")],
+    token: Annotated[str, typer.Option(help="A service account token (Editor on the folder).", envvar="GRAFANA_TOKEN")],
+    folder: Annotated[str, typer.Option(help="Folder title; created when missing.")] = "Pantau",
+    timeout: Annotated[float, typer.Option(help="Seconds per HTTP request.")] = 30.0,
+) -> None:
+    """Create the folder if needed and overwrite every board in it (idempotent)."""
+    from deploy.grafana.push import PushError, push
+
+    try:
+        pushed = push(url, token, folder=folder, timeout=timeout)
+    except PushError as exc:
+        fail(str(exc))
+    for p in pushed:
+        version = f" (version {p.version})" if p.version is not None else ""
+        typer.echo(f"pushed {p.uid:18} {p.title}{version}  {url.rstrip('/')}{p.url}")

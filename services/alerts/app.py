@@ -1,0 +1,365 @@
+"""Faust wiring of the alerts service: thin. The domain (domain/) decides; notify/ delivers.
+
+Three agents on co-partitioned topics keyed by region (faust assigns the same partitions of each
+to one worker):
+- ``masterplan-milestones`` -> the ``plans`` table (region -> Masterplan);
+- ``region-scores`` -> evaluate the region's alerts (state in the ``alert-state`` table) and
+  write every transition to ``maturity-alerts``;
+- ``maturity-alerts`` -> notifications. Delivery follows the log: a record is acknowledged only
+  after its notifications were attempted, so after a crash it is delivered again with the same id.
+  Open alerts are kept in the ``deliveries`` table; a timer escalates those nobody acknowledged by
+  writing an escalation transition to the same topic, and the acknowledge link writes an
+  ``acknowledged`` transition, so escalation state survives restarts as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import faust
+import orjson
+from faust.streams import _current_event as current_event_var
+from faust.types import Message, StreamT
+from faust.web import Request, Response, View
+from prometheus_client import generate_latest
+from pydantic import ValidationError
+
+from pantau import logs
+from schemas.alerts import AlertEvent, AlertState, EscalationLevel
+from schemas.common import province_of
+from schemas.framework import load_framework
+from schemas.masterplan import NATIONAL_MASTERPLAN_TARGET, Masterplan, expected_on, next_milestone
+from schemas.scores import RegionScore
+from schemas.topics import DEFAULT_PARTITIONS
+from services.alerts.config import AlertsSettings
+from services.alerts.domain.engine import RegionAlerts, evaluate, reevaluate, targets
+from services.alerts.domain.lifecycle import transition_id
+from services.alerts.domain.rules import target_value
+from services.alerts.metrics import AlertsMetrics
+from services.alerts.notify import AckTokens, Notification, Notifier, NotifyMetrics, NotifySettings
+
+log = logs.get("pantau.alerts")
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+LEVELS = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
+
+
+@dataclass
+class AlertsService:
+    settings: AlertsSettings
+    app: faust.App
+    metrics: AlertsMetrics
+    notifier: Notifier
+
+
+def build(settings: AlertsSettings, notify_settings: NotifySettings | None = None) -> AlertsService:
+    framework = load_framework(settings.framework_file)
+    rules = settings.rules()
+    (settings.data_dir / settings.app_id).mkdir(parents=True, exist_ok=True)
+    metrics = AlertsMetrics()
+    metrics.masterplans_target.set(NATIONAL_MASTERPLAN_TARGET)
+    notify_settings = notify_settings or NotifySettings()
+    notifier = Notifier.from_settings(notify_settings, NotifyMetrics(metrics.registry))
+    secret = notify_settings.ack_secret.get_secret_value() if notify_settings.ack_secret else None
+    tokens = AckTokens(secret, notify_settings.public_url, notify_settings.ack_ttl)
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        store="memory://" if settings.store == "memory" else "rocksdb://",
+        datadir=str(settings.data_dir / settings.app_id),
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        topic_partitions=DEFAULT_PARTITIONS,
+        topic_allow_declare=True,
+        broker_commit_interval=settings.commit_interval,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.session_timeout / 4,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        table_cleanup_interval=3600.0,
+        web_enabled=True,
+    )
+    raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+    plans_topic = app.topic(settings.topic("masterplan-milestones"), **raw)
+    scores_topic = app.topic(settings.topic("region-scores"), **raw)
+    alerts_topic = app.topic(settings.topic("maturity-alerts"), **raw)
+    table_args: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "partitions": DEFAULT_PARTITIONS}
+    plans = app.Table("plans", **table_args)
+    states = app.Table("alert-state", **table_args)
+    deliveries = app.Table("deliveries", **table_args)  # alert id -> the open alert's delivery state
+    svc = AlertsService(settings, app, metrics, notifier)
+    escalating: set[str] = set()  # escalations written but not yet seen back on the topic
+    pending_regions: dict[str, int] = {}  # region -> its partition, while it has a pending alert
+
+    def plan_of(region: str) -> Masterplan | None:
+        raw_plan = plans.get(region.encode())
+        return Masterplan.model_validate_json(raw_plan) if raw_plan is not None else None
+
+    def state_of(region: str) -> RegionAlerts:
+        raw_state = states.get(region.encode())
+        return RegionAlerts.model_validate_json(raw_state) if raw_state is not None else RegionAlerts()
+
+    @app.agent(plans_topic, name="follow-plans")
+    async def follow_plans(stream: StreamT[Any]) -> None:
+        async for event in stream.events():
+            try:
+                plan = Masterplan.model_validate_json(event.value)
+            except ValidationError as exc:
+                metrics.invalid.labels("masterplan_invalid").inc()
+                log.error("alerts.plan_invalid", where=_where(event.message), error=str(exc)[:500])
+                continue
+            plans[plan.region_code.encode()] = event.value
+            log.debug("alerts.plan", region=plan.region_code, plan=plan.plan_id, basis=plan.basis)
+
+    @app.agent(scores_topic, name="evaluate-scores")
+    async def evaluate_scores(stream: StreamT[Any]) -> None:
+        async for event in stream.events():
+            try:
+                score = RegionScore.model_validate_json(event.value)
+            except ValidationError as exc:
+                metrics.invalid.labels("score_invalid").inc()
+                log.error("alerts.score_invalid", where=_where(event.message), error=str(exc)[:500])
+                continue
+            if score.framework != framework.key:
+                continue  # scores of another framework version (a re-scoring run)
+            metrics.scores.inc()
+            region = score.region_code
+            plan = plan_of(region)
+            state = state_of(region)
+            transitions = evaluate(state, score, plan, framework, rules)
+            states[region.encode()] = state.model_dump_json().encode()
+            _track_pending(region, event.message.partition, state)
+            await publish(region, transitions)
+            _milestone_gauges(metrics, score, plan, framework_targets)
+
+    def _track_pending(region: str, partition: int, state: RegionAlerts) -> None:
+        if any(t.state is AlertState.PENDING for t in state.tracks.values()):
+            pending_regions[region] = partition
+        else:
+            pending_regions.pop(region, None)
+
+    async def publish(region: str, transitions: list[AlertEvent]) -> None:
+        for alert in transitions:
+            metrics.transitions.labels(alert.kind.value, alert.state.value).inc()
+            await alerts_topic.send(key=region.encode(), value=alert.model_dump_json().encode())
+            log.info("alerts.transition", region=region, kind=alert.kind.value, target=alert.target,
+                     state=alert.state.value, severity=alert.severity.value, alert_id=alert.alert_id)  # fmt: skip
+
+    @app.timer(interval=max(0.2, min(5.0, settings.pending_for.total_seconds() / 4)))
+    async def fire_pending() -> None:
+        """Pending alerts fire after Rules.pending_for even when no new score arrives."""
+        now = dt.datetime.now(dt.UTC)
+        for region, partition in list(pending_regions.items()):
+            state = state_of(region)
+            if not state.pending_due(now, rules.pending_for):
+                continue
+            transitions = reevaluate(state, now, plan_of(region), framework, rules)
+            # A table write goes to the current event's partition: make it the region's own.
+            message = Message(scores_topic.get_topic_name(), partition, -1, 0.0, 0, None, region.encode(), b"", None)
+            holder = app.create_event(region.encode(), b"", None, message)
+            token = current_event_var.set(weakref.ref(holder))
+            try:
+                states[region.encode()] = state.model_dump_json().encode()
+            finally:
+                current_event_var.reset(token)
+            _track_pending(region, partition, state)
+            await publish(region, transitions)
+
+    framework_targets = targets(framework)
+
+    @app.agent(alerts_topic, name="notify")
+    async def notify(stream: StreamT[Any]) -> None:
+        async for event in stream.events():
+            try:
+                alert = AlertEvent.model_validate_json(event.value)
+            except ValidationError as exc:
+                metrics.invalid.labels("alert_invalid").inc()
+                log.error("alerts.alert_invalid", where=_where(event.message), error=str(exc)[:500])
+                continue
+            key = alert.alert_id.encode()
+            open_alert = deliveries.get(key)
+            record = orjson.loads(open_alert) if open_alert is not None else None
+            if alert.state is AlertState.FIRING:
+                level = LEVELS.index(alert.escalation)
+                if record is not None and record["level"] >= level:
+                    continue  # a redelivered firing: already handled (the id makes re-sends harmless anyway)
+                await deliver(alert, alert.escalation)
+                fired_at = record["fired_at"] if record is not None else alert.at.timestamp()
+                deliveries[key] = orjson.dumps({"region": alert.region_code, "fired_at": fired_at, "level": level,
+                                                "acked": False, "alert": orjson.loads(event.value)})  # fmt: skip
+                escalating.discard(alert.alert_id)
+            elif alert.state is AlertState.ACKNOWLEDGED and record is not None:
+                record["acked"] = True
+                deliveries[key] = orjson.dumps(record)
+            elif alert.state is AlertState.RESOLVED and record is not None:
+                for reached in LEVELS[: record["level"] + 1]:
+                    await deliver(alert, reached)
+                deliveries.pop(key, None)
+                escalating.discard(alert.alert_id)
+
+    async def deliver(alert: AlertEvent, level: EscalationLevel) -> None:
+        region = alert.region_code
+        plan = plan_of(region)
+        history = state_of(region).history.get(alert.target, [])
+        path = []
+        if plan is not None:
+            path = [(dt.datetime.combine(m.due, dt.time(), dt.UTC), m.targets[alert.target])
+                    for m in plan.milestones if alert.target in m.targets]  # fmt: skip
+        note = Notification(
+            id=f"{alert.transition_id}-{level.value}",
+            alert=alert,
+            level=level.value,
+            ack_url=tokens.url(alert.alert_id) if alert.state is AlertState.FIRING else None,
+            history=[(dt.datetime.fromtimestamp(t, dt.UTC), v) for t, v in history[-60:]],
+            path=path,
+        )
+        report = await notifier.deliver(note)
+        log.info("alerts.notified", alert_id=alert.alert_id, state=alert.state.value, level=level.value,
+                 sent=len(report.sent), failed=len(report.failed))  # fmt: skip
+
+    @app.timer(interval=5.0)
+    async def escalate() -> None:
+        now = time.time()
+        step = settings.escalate_after.total_seconds()
+        for key, raw_record in list(deliveries.items()):
+            record = orjson.loads(raw_record)
+            alert_id = key.decode()
+            level = record["level"]
+            if record["acked"] or level >= len(LEVELS) - 1 or alert_id in escalating:
+                continue
+            if now - record["fired_at"] < step * (level + 1):
+                continue
+            alert = AlertEvent.model_validate(record["alert"])
+            nxt = LEVELS[level + 1]
+            escalated = alert.model_copy(update={
+                "escalation": nxt, "transition_id": transition_id(alert_id, AlertState.FIRING, nxt.value),
+                "at": dt.datetime.now(dt.UTC),
+                "summary": f"{alert.summary} (not acknowledged: escalated to {nxt.value})",
+            })  # fmt: skip
+            escalating.add(alert_id)
+            await alerts_topic.send(key=alert.region_code.encode(), value=escalated.model_dump_json().encode())
+            log.warning("alerts.escalated", alert_id=alert_id, level=nxt.value, region=alert.region_code)
+
+    @app.timer(interval=300.0)
+    async def refresh_alertmanager() -> None:
+        # Alertmanager forgets a firing alert after its endsAt: push the open ones again.
+        firing = [AlertEvent.model_validate(orjson.loads(r)["alert"]) for r in list(deliveries.values())]
+        if firing:
+            await notifier.refresh_alertmanager(firing)
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def on_shutdown(sender: Any, **_: Any) -> None:
+        await notifier.aclose()
+
+    @app.timer(interval=5.0)
+    async def gauges() -> None:
+        firing: dict[tuple[str, str, str], int] = {}
+        for region_key, raw_state in list(states.items()):
+            st = RegionAlerts.model_validate_json(raw_state)
+            for track_key, track in st.tracks.items():
+                if track.state is AlertState.FIRING:
+                    k = (track_key.split("/", 1)[1], track.severity.value, province_of(region_key.decode()))
+                    firing[k] = firing.get(k, 0) + 1
+        metrics.firing.clear()
+        for (kind, severity, province), n in firing.items():
+            metrics.firing.labels(kind, severity, province).set(n)
+        adopted = 0
+        for raw_plan in list(plans.values()):
+            adopted += bool(orjson.loads(raw_plan).get("programme", {}).get("masterplan_adopted"))
+        metrics.masterplans_adopted.set(adopted)
+
+    @app.timer(interval=5.0)
+    async def lag() -> None:
+        consumer = app.consumer
+        for tp in consumer.assignment():
+            if tp.topic not in (scores_topic.get_topic_name(), alerts_topic.get_topic_name()):
+                continue
+            pos = await consumer.position(tp)
+            hw = consumer.highwater(tp)
+            if pos is not None and hw is not None:
+                metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, hw - pos))
+
+    @app.page("/metrics")
+    async def metrics_page(web: Any, request: Request) -> Response:
+        return web.bytes(generate_latest(metrics.registry), content_type=METRICS_CONTENT_TYPE)
+
+    @app.page("/ack/{alert_id}")
+    class AckView(View):
+        async def get(self, request: Request, alert_id: str) -> Response:
+            token = request.query.get("token", "")
+            try:
+                tokens.verify(token, alert_id)
+            except Exception as exc:  # expired, tampered or for another alert: say which
+                return self.json({"error": str(exc), "alert_id": alert_id}, status=403)
+            raw_record = deliveries.get(alert_id.encode())
+            if raw_record is None:
+                return self.json({"error": f"alert {alert_id} is not open on this worker (resolved, or held by "
+                                           "another worker)"}, status=404)  # fmt: skip
+            alert = AlertEvent.model_validate(orjson.loads(raw_record)["alert"])
+            ack = alert.model_copy(update={
+                "state": AlertState.ACKNOWLEDGED, "transition_id": transition_id(alert_id, AlertState.ACKNOWLEDGED),
+                "at": dt.datetime.now(dt.UTC), "summary": f"{alert.summary} (acknowledged)",
+            })  # fmt: skip
+            await alerts_topic.send(key=alert.region_code.encode(), value=ack.model_dump_json().encode())
+            log.info("alerts.acknowledged", alert_id=alert_id, region=alert.region_code)
+            return self.json({"acknowledged": alert_id, "region": alert.region_code, "kind": alert.kind.value})
+
+    @app.page("/alerts")
+    async def active_alerts(web: Any, request: Request) -> Response:
+        out = []
+        for raw_record in list(deliveries.values()):
+            record = orjson.loads(raw_record)
+            out.append({**record["alert"], "acked": record["acked"], "level": LEVELS[record["level"]].value})
+        return web.json({"open": sorted(out, key=lambda a: (a["region_code"], a["kind"], a["target"]))})
+
+    @app.page("/healthz")
+    async def healthz(web: Any, request: Request) -> Response:
+        return web.json({"status": "ok", "scores": metrics.scores._value.get()})
+
+    _ = (follow_plans, evaluate_scores, fire_pending, notify, escalate, refresh_alertmanager, on_shutdown, gauges, lag,
+         metrics_page, AckView, active_alerts, healthz)  # fmt: skip
+    return svc
+
+
+def _where(message: Any) -> str:
+    return f"{message.topic}[{message.partition}]@{message.offset}"
+
+
+def _milestone_gauges(
+    metrics: AlertsMetrics, score: RegionScore, plan: Masterplan | None, all_targets: list[str]
+) -> None:
+    if plan is None:
+        return
+    day = score.evaluated_at.astimezone(dt.UTC).date()
+    reg, prov = score.region_code, score.province_code
+    for target in all_targets:
+        nxt = next_milestone(plan, target, day)
+        if nxt is not None:
+            metrics.milestone_target.labels(reg, prov, target).set(nxt.targets[target])
+        expected = expected_on(plan, target, day)
+        if expected is None:
+            continue
+        metrics.milestone_expected.labels(reg, prov, target).set(expected)
+        current, _cov, ok = target_value(score, target)
+        if current is not None and ok:
+            metrics.milestone_gap.labels(reg, prov, target).set(expected - current)
+
+
+class _Worker(faust.Worker):
+    log_format = "auto"
+
+    def on_setup_root_logger(self, logger: Any, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        logs.configure(logging.getLevelName(level), self.log_format)
+
+
+def run_worker(settings: AlertsSettings, log_format: str = "auto") -> None:
+    """Run one alerts worker until SIGTERM/SIGINT (faust stops the app gracefully)."""
+    svc = build(settings)
+    _Worker.log_format = log_format
+    _Worker(svc.app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()

@@ -1,0 +1,76 @@
+"""Settings of the ingest service: built once at start-up, frozen, passed down (environment prefix INGEST_)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from limits import parse_many
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from pantau.config import REPO_ROOT
+from schemas.validation import TimeLimits
+
+
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, env_prefix="INGEST_", extra="ignore")
+
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    topic_prefix: str = Field(default="", description="Prefix of every topic name (isolated environments).")
+    host: str = "127.0.0.1"
+    port: int = 8080
+    framework_file: Path | None = Field(default=None, description="Framework YAML; default: the shipped one.")
+    publishers_file: Path = Field(
+        default=REPO_ROOT / ".pantau" / "ingest" / "publishers.yaml",
+        description="Publishers and the hashes of their keys (written by 'pantau publishers add').",
+    )
+    # ---- what an event may be
+    max_future: timedelta = Field(
+        default=timedelta(minutes=5), description="observed_at may lie this far ahead of arrival (clock skew)."
+    )
+    max_age: timedelta = Field(
+        default=timedelta(days=3650), description="observed_at may lie this far before arrival (history imports)."
+    )
+    # ---- what a request may be
+    max_body_bytes: int = Field(default=1_048_576, gt=0, description="Largest request body (413 above).")
+    max_batch: int = Field(default=500, gt=0, description="Most events in one request (422 above).")
+    rate_limit: str = Field(
+        default="2000/second;60000/minute",
+        description="Events each API key may send, in the 'limits' notation (a batch of n costs n).",
+    )
+    # ---- duplicates
+    dedupe_capacity: int = Field(default=200_000, gt=0, description="Event ids remembered (most recent first).")
+    dedupe_window: timedelta = Field(default=timedelta(hours=24), description="How long an event id is remembered.")
+    # ---- Kafka
+    produce_timeout: float = Field(default=5.0, gt=0, description="Longest wait for the broker's ack (s) before 503.")
+    probe_interval: float = Field(default=1.0, gt=0, description="How often the broker's reachability is checked (s).")
+    retry_after: int = Field(default=5, gt=0, description="Retry-After (s) of a 503 answer.")
+    linger_ms: int = Field(default=2, ge=0, description="Producer linger: batches concurrent requests together.")
+    # ---- the raw-topic validator
+    validator: bool = Field(default=True, description="Run the raw-topic validator in the same process.")
+    validator_group: str = "pantau-ingest-validator"
+    validator_max_records: int = Field(default=2000, gt=0, description="Records handled per fetch.")
+    log_level: str = "INFO"
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _parseable_rate(cls, v: str) -> str:
+        parse_many(v)  # raises ValueError naming the bad part
+        return v
+
+    @model_validator(mode="after")
+    def _batch_fits_rate(self) -> IngestSettings:
+        smallest = min(item.amount for item in parse_many(self.rate_limit))
+        if smallest < self.max_batch:
+            raise ValueError(
+                f"rate_limit {self.rate_limit!r} allows fewer events ({smallest}) than a full batch ({self.max_batch})"
+            )
+        return self
+
+    @property
+    def time_limits(self) -> TimeLimits:
+        return TimeLimits(max_future=self.max_future, max_age=self.max_age)
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name

@@ -1,0 +1,50 @@
+"""Entrypoint: serve the HTTP API (and the raw-topic validator) with uvicorn, or the validator alone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+import uvicorn
+from prometheus_client import start_http_server
+
+from pantau import logs
+from services.ingest.app import build_service, create_app
+from services.ingest.config import IngestSettings
+
+log = logs.get("pantau.ingest")
+
+
+def serve(settings: IngestSettings) -> None:
+    """Serve until SIGTERM/SIGINT (uvicorn's handlers): in-flight requests finish, the producer flushes."""
+    app = create_app(build_service(settings))
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                            server_header=False, lifespan="on", timeout_graceful_shutdown=10)  # fmt: skip
+    uvicorn.Server(config).run()
+
+
+def run_validator(settings: IngestSettings) -> None:
+    """Run only the raw-topic validator (scale it out with more processes: same consumer group).
+
+    Its metrics are served on the configured host and port at /metrics.
+    """
+    svc = build_service(settings.model_copy(update={"validator": True}))
+    assert svc.validator is not None
+    start_http_server(settings.port, addr=settings.host, registry=svc.metrics.registry)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await svc.writer.start()
+        task = asyncio.create_task(svc.validator.run())  # type: ignore[union-attr]
+        log.info("raw-topic validator started", topic=settings.topic("indicator-events.raw"))
+        await stop.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await svc.writer.stop()
+
+    asyncio.run(main())
