@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(masterplan_app, name="masterplan")
     app.add_typer(programme_app, name="programme")
     app.command("simulate")(simulate)
+    app.command("sinks")(sinks)
 
 
 def _topic(name: str) -> str:
@@ -234,3 +235,14 @@ def simulate(
     plan = sim.Plan(regions=codes, drifting=frozenset(drifting), rate=rate, cycle=cycle, seed=seed)
     n = sim.run(load_framework(_framework_file()), plan, settings.bootstrap_servers, topic, duration)
     typer.echo(f"sent {n} events")
+
+
+def sinks(
+    smtp_port: Annotated[int, typer.Option(help="SMTP port of the local mailbox.")] = 8025,
+    webhook_port: Annotated[int, typer.Option(help="Port of the local webhook receiver.")] = 8099,
+) -> None:
+    """Local stand-ins for the heads' inboxes: an SMTP mailbox and a webhook log under PANTAU_HOME."""
+    from pantau.sinks import serve
+
+    settings = platform_settings()
+    serve(settings.home, smtp_port, webhook_port)

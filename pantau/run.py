@@ -7,6 +7,8 @@ reverse order (SIGTERM, then SIGKILL after a grace period) and stops the broker 
 
 from __future__ import annotations
 
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,9 +16,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pantau import logs
-from pantau.config import PlatformSettings
+from pantau import logs, prometheus_local
+from pantau.config import REPO_ROOT, PlatformSettings
 from pantau.kafka_local import LocalKafka, wait_for_broker
+from pantau.sinks import demo_contacts
 from pantau.topics_admin import admin_client, ensure_topics
 
 log = logs.get(__name__)
@@ -27,18 +30,51 @@ class Component:
     name: str
     argv: list[str]
     where: str = ""  # what to print for the user: an URL or a file
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
 
+#: The demo's alert timing: alerts fire and resolve within minutes of the simulated drift.
+DEMO_ALERTS_ENV = {
+    "ALERTS_PENDING_FOR": "PT20S",
+    "ALERTS_SAMPLE_EVERY": "PT10S",
+    "ALERTS_LOOKBACK": "PT10M",
+    "ALERTS_DROP_WINDOW": "PT5M",
+    "ALERTS_ESCALATE_AFTER": "PT3M",
+    "ALERTS_SMTP_HOST": "127.0.0.1",
+    "ALERTS_SMTP_PORT": "8025",
+}
+
+
 def components(settings: PlatformSettings) -> list[Component]:
-    """The services of the platform, in start order."""
-    return [
-        Component(
-            "scoring",
-            python_module("pantau.cli", "scoring", "run"),
-            where="http://127.0.0.1:6066/metrics  (pantau scores show 32.73)",
-        ),
-    ]
+    """The processes of the platform, in start order (Prometheus and Alertmanager when installed)."""
+    home = settings.home
+    contacts = demo_contacts(home / "contacts.demo.yaml")
+    alerts_env = {**DEMO_ALERTS_ENV, "ALERTS_CONTACTS_FILE": str(contacts)}
+    out = [
+        Component("sinks", python_module("pantau.cli", "sinks"),
+                  where=f"mailbox {home / 'mailbox'}/, webhooks {home / 'webhooks.jsonl'}"),
+        Component("ingest", python_module("pantau.cli", "ingest", "run"),
+                  where="http://127.0.0.1:8080/docs  (API), /metrics"),
+        Component("scoring", python_module("pantau.cli", "scoring", "run"),
+                  where="http://127.0.0.1:6066/metrics  (pantau scores show 32.73)"),
+    ]  # fmt: skip
+    am = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if am:
+        alerts_env["ALERTS_ALERTMANAGER_URL"] = "http://127.0.0.1:9093"
+        out.append(Component("alertmanager", [
+            am, f"--config.file={REPO_ROOT / 'deploy' / 'prometheus' / 'alertmanager.yml'}",
+            f"--storage.path={home / 'alertmanager'}", "--web.listen-address=127.0.0.1:9093",
+            "--cluster.listen-address=",
+        ], where="http://127.0.0.1:9093"))  # fmt: skip
+    out.append(Component("alerts", python_module("pantau.cli", "alerts", "run"), env=alerts_env,
+                         where="http://127.0.0.1:6067/alerts  (open alerts), /metrics"))  # fmt: skip
+    if prometheus_local.installed():
+        prom = prometheus_local.LocalPrometheus(data_dir=home / "prometheus", port=9090)
+        out.append(Component("prometheus", prom.argv(), where="http://127.0.0.1:9090  (rules, alerts, queries)"))
+    out.append(Component("simulate", python_module("pantau.cli", "simulate", "--rate", "300", "--to", "raw"),
+                         where="all 514 regions; 5% drift behind and recover every 4 min"))  # fmt: skip
+    return out
 
 
 def run_platform(settings: PlatformSettings, grace_s: float = 20.0) -> int:
@@ -65,12 +101,16 @@ def run_platform(settings: PlatformSettings, grace_s: float = 20.0) -> int:
     finally:
         admin.close()
 
-    comps = components(settings)
     logdir = settings.home / "logs"
     logdir.mkdir(parents=True, exist_ok=True)
+    # The default national masterplan (and programme status) before the alerts service follows it.
+    loaded = subprocess.run(python_module("pantau.cli", "masterplan", "load"), capture_output=True, text=True,
+                            check=False)  # fmt: skip
+    log.info("run.masterplan", result=(loaded.stdout or loaded.stderr).strip())
+    comps = components(settings)
     for c in comps:
         out = (logdir / f"{c.name}.log").open("ab")
-        c.proc = subprocess.Popen(c.argv, stdout=out, stderr=subprocess.STDOUT)
+        c.proc = subprocess.Popen(c.argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **c.env})
         out.close()
         log.info("run.started", component=c.name, pid=c.proc.pid)
 

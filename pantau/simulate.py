@@ -2,7 +2,8 @@
 
 - Statistics: each region's real BPS baselines (IPM 2024, P0 2024 from schemas/data) once at the
   start, dated at the end of their period; other statistics get a stable per-region value.
-- Live indicators: readings at ``rate`` events/s spread over the regions, drawn around a stable
+- Live indicators: one reading each at the start (full coverage at once), then readings at ``rate``
+  events/s spread over the regions, drawn around a stable
   per-region quality (0-1 of each indicator's typical range, in the indicator's good direction).
 - Drift: a fraction of regions (or the ones named) cycle through ``cycle`` seconds: steady for the
   first third, then their live readings collapse for a third (their scores fall below the path and
@@ -112,10 +113,17 @@ def run(fw: Framework, plan: Plan, bootstrap: str, topic: str, duration: float |
         for region, record in statistics(fw, plan, datetime.now(UTC)):
             producer.send(topic, key=region.encode(), value=record)
             sent += 1
-        producer.flush()
-        log.info("simulate.statistics", events=sent, regions=len(plan.regions))
         live = [i for i in fw.indicators if i.aggregation.method != "latest"]
         rng = random.Random(plan.seed)
+        # One reading of every live indicator too, so that every region starts with full coverage.
+        start = datetime.now(UTC)
+        for region in plan.regions:
+            q = region_quality(region, plan.seed)
+            for ind in live:
+                producer.send(topic, key=region.encode(), value=event(region, ind, quality_value(ind, q), start))
+                sent += 1
+        producer.flush()
+        log.info("simulate.baseline", events=sent, regions=len(plan.regions))
         t0 = time.monotonic()
         last_report = t0
         n_live = 0

@@ -149,10 +149,17 @@ def test_alert_ids_are_deterministic() -> None:
 
 
 def test_data_stale_when_coverage_falls_below_minimum() -> None:
-    # Only B (weight 1 of 4) fresh: coverage 0.25 < 0.5 -> insufficient data, stale.
-    obs = {o.kind: o for o in observe(a_score(T0, None, 4.0), None, "index", [], FW, Rules())}
+    # Only IND_B (weight 1 of 4) fresh: coverage 0.25 < 0.5 -> insufficient data.
+    history = [(T0.timestamp() - 3600, 3.0)]  # the index had a value an hour ago: coverage has dropped
+    obs = {o.kind: o for o in observe(a_score(T0, None, 4.0), None, "index", history, FW, Rules())}
     assert obs[AlertKind.DATA_STALE].enter and obs[AlertKind.DATA_STALE].current == 0.25
     assert set(obs) == {AlertKind.DATA_STALE}  # nothing else can be judged without a score
+
+
+def test_a_target_that_never_had_data_is_not_stale() -> None:
+    # A cold start (no history): below the minimum, but nothing has dropped.
+    obs = {o.kind: o for o in observe(a_score(T0, None, 4.0), None, "index", [], FW, Rules())}
+    assert not obs[AlertKind.DATA_STALE].enter
 
 
 # ------------------------------------------------------------------ the lifecycle as a state machine

@@ -104,8 +104,11 @@ def observe(
     minimum = framework.minimum_coverage
 
     stale_gap = minimum - coverage
+    # "Dropped below": a target that never had enough data (a new feed, a cold start) is not stale.
+    had_data = bool(history)
     out.append(Observation(
-        AlertKind.DATA_STALE, target, enter=not ok, hold=coverage < minimum + rules.stale_exit_margin or not ok,
+        AlertKind.DATA_STALE, target, enter=not ok and had_data,
+        hold=coverage < minimum + rules.stale_exit_margin or not ok,
         severity=Severity.CRITICAL if coverage < minimum / 2 else Severity.WARNING,
         current=coverage, expected=minimum, gap=stale_gap, milestone_due=None,
         summary=f"{target}: coverage {coverage:.0%} is below the minimum {minimum:.0%}",

@@ -14,8 +14,10 @@ from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from pantau import logs
 from services.alerts.notify.config import NotifySettings
 
+log = logs.get("alerts.notify")
 _SALT = "pantau.alerts.ack.v1"
 
 
@@ -51,6 +53,8 @@ class AckTokens:
     @classmethod
     def from_settings(cls, settings: NotifySettings) -> AckTokens:
         secret = settings.ack_secret.get_secret_value() if settings.ack_secret else None
+        if secret is None:
+            log.warning("ALERTS_ACK_SECRET is not set: acknowledge links stop working when the service restarts")
         return cls(secret, settings.public_url, settings.ack_ttl)
 
     def token(self, alert_id: str) -> str:

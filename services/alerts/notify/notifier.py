@@ -66,15 +66,23 @@ class Notifier:
 
     @classmethod
     def from_settings(
-        cls, settings: NotifySettings, metrics: NotifyMetrics, *, registry: RegionRegistry | None = None
+        cls,
+        settings: NotifySettings,
+        metrics: NotifyMetrics,
+        *,
+        registry: RegionRegistry | None = None,
+        indicator_names: Mapping[str, str] | None = None,
     ) -> Notifier:
-        """Reads the contacts file named in the settings (errors name file, key path and field)."""
+        """Reads the contacts file named in the settings (errors name file, key path and field).
+
+        ``indicator_names`` (id -> name, from the framework) lets emails name the drivers.
+        """
         registry = registry or default_registry()
         contacts = load_contacts(settings.contacts_file, registry) if settings.contacts_file else ContactsDirectory()
         if not len(contacts):
             log.warning("no contacts: only Alertmanager (if configured) hears about alerts",
                         contacts_file=str(settings.contacts_file))  # fmt: skip
-        return cls(settings, contacts, metrics, registry=registry)
+        return cls(settings, contacts, metrics, registry=registry, indicator_names=indicator_names)
 
     async def __aenter__(self) -> Notifier:
         return self
@@ -133,7 +141,7 @@ class Notifier:
         """Push still-firing alerts again (call more often than ``alertmanager_resend_ttl``)."""
         if self.alertmanager is None:
             return None
-        batch = [(a, "region") for a in alerts if a.state in _AM_STATES]
+        batch = [(a, str(a.escalation)) for a in alerts if a.state in _AM_STATES]
         if not batch:
             return None
         return await self._attempt(None, "alertmanager", self.alertmanager.url, self._alertmanager_job(batch))
