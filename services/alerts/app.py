@@ -113,8 +113,15 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
                 metrics.invalid.labels("masterplan_invalid").inc()
                 log.error("alerts.plan_invalid", where=_where(event.message), error=str(exc)[:500])
                 continue
-            plans[plan.region_code.encode()] = event.value
-            log.debug("alerts.plan", region=plan.region_code, plan=plan.plan_id, basis=plan.basis)
+            region = plan.region_code
+            plans[region.encode()] = event.value
+            log.debug("alerts.plan", region=region, plan=plan.plan_id, basis=plan.basis)
+            # A new plan moves the path: judge the region's last score against it at once.
+            state = state_of(region)
+            if state.last_score is not None:
+                transitions = reevaluate(state, dt.datetime.now(dt.UTC), plan, framework, rules)
+                states[region.encode()] = state.model_dump_json().encode()
+                await publish(region, transitions)
 
     @app.agent(scores_topic, name="evaluate-scores")
     async def evaluate_scores(stream: StreamT[Any]) -> None:
@@ -131,6 +138,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             region = score.region_code
             plan = plan_of(region)
             state = state_of(region)
+            state.partition = event.message.partition
             transitions = evaluate(state, score, plan, framework, rules)
             states[region.encode()] = state.model_dump_json().encode()
             _track_pending(region, event.message.partition, state)
@@ -149,6 +157,14 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             await alerts_topic.send(key=region.encode(), value=alert.model_dump_json().encode())
             log.info("alerts.transition", region=region, kind=alert.kind.value, target=alert.target,
                      state=alert.state.value, severity=alert.severity.value, alert_id=alert.alert_id)  # fmt: skip
+
+    @app.timer(interval=30.0)
+    async def find_pending() -> None:
+        """After a restart (or a rebalance), pick up the regions whose state holds a pending alert."""
+        for region_key, raw_state in list(states.items()):
+            st = RegionAlerts.model_validate_json(raw_state)
+            if st.partition is not None:
+                _track_pending(region_key.decode(), st.partition, st)
 
     @app.timer(interval=max(0.2, min(5.0, settings.pending_for.total_seconds() / 4)))
     async def fire_pending() -> None:
@@ -202,6 +218,14 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
                 deliveries.pop(key, None)
                 escalating.discard(alert.alert_id)
 
+    def ack_link(alert: AlertEvent) -> str:
+        # Signed as of the transition's time, not now: a re-send after a crash is byte-identical, and
+        # the link's lifetime counts from the alert.
+        at = alert.at.timestamp()
+        return AckTokens(secret, notify_settings.public_url, notify_settings.ack_ttl, clock=lambda: at).url(
+            alert.alert_id
+        )
+
     async def deliver(alert: AlertEvent, level: EscalationLevel) -> None:
         region = alert.region_code
         plan = plan_of(region)
@@ -214,7 +238,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             id=f"{alert.transition_id}-{level.value}",
             alert=alert,
             level=level.value,
-            ack_url=tokens.url(alert.alert_id) if alert.state is AlertState.FIRING else None,
+            ack_url=ack_link(alert) if alert.state is AlertState.FIRING else None,
             history=[(dt.datetime.fromtimestamp(t, dt.UTC), v) for t, v in history[-60:]],
             path=path,
         )
@@ -321,8 +345,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     async def healthz(web: Any, request: Request) -> Response:
         return web.json({"status": "ok", "scores": metrics.scores._value.get()})
 
-    _ = (follow_plans, evaluate_scores, fire_pending, notify, escalate, refresh_alertmanager, on_shutdown, gauges, lag,
-         metrics_page, AckView, active_alerts, healthz)  # fmt: skip
+    _ = (follow_plans, evaluate_scores, find_pending, fire_pending, notify, escalate, refresh_alertmanager,
+         on_shutdown, gauges, lag, metrics_page, AckView, active_alerts, healthz)  # fmt: skip
     return svc
 
 

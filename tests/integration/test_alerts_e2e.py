@@ -11,6 +11,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -42,13 +43,13 @@ class WebhookReceiver:
     """Records every POST with its headers; answers 200."""
 
     def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                outer.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                outer.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 self.send_response(200)
                 self.end_headers()
 
@@ -112,7 +113,13 @@ regions:
     language: id
     emails: [walikota@bandung.example]
     webhooks:
-      - url: {webhook_url}
+      - url: {webhook_url}/region
+        secret: {SECRET}
+provinces:
+  "32":
+    name: Diskominfo Jawa Barat
+    webhooks:
+      - url: {webhook_url}/province
         secret: {SECRET}
 national:
   name: Operasi Nasional
@@ -131,79 +138,150 @@ def _events(at: datetime, uptime: float, response_h: float, pm25: float) -> list
     return [(e.region_code.encode(), e.model_dump_json().encode()) for e in evs]
 
 
-def test_falling_behind_notifies_the_region_and_recovery_resolves(
+@dataclass
+class Stack:
+    """Scoring, a plan for 32.73, the receivers, and a way to (re)start the alerts worker."""
+
+    bootstrap: str
+    prefix: str
+    hooks: WebhookReceiver
+    mailbox: Mailbox
+    start_alerts: Callable[..., tuple[ServiceProcess, int]]
+
+    def produce(self, records: list[tuple[bytes | None, bytes]]) -> None:
+        produce(self.bootstrap, self.prefix + "indicator-events", records)
+
+    def hook(self, **match: str) -> dict[str, Any] | None:
+        """The first webhook whose body has these values (and its headers), or None."""
+        for path, headers, body in list(self.hooks.requests):
+            doc = json.loads(body)  # the AlertEvent's fields, plus ack_url and level
+            if all(doc.get(k) == v for k, v in match.items()):
+                return {"path": path, "headers": headers, "body": body, "alert": doc}
+        return None
+
+    def transitions(self) -> list[AlertEvent]:
+        return [
+            AlertEvent.model_validate_json(r.value) for r in read_all(self.bootstrap, self.prefix + "maturity-alerts")
+        ]
+
+
+@pytest.fixture
+def stack(
     kafka_bootstrap: str,
     start_scoring: Callable[..., tuple[ServiceProcess, str, int]],
     smtp: tuple[Mailbox, int],
     tmp_path: Path,
-) -> None:
+) -> Iterator[Stack]:
     fw_file = tmp_path / "tiny.yaml"
     fw_file.write_text(TINY_FRAMEWORK)
     _scoring, prefix, _port = start_scoring(SCORING_FRAMEWORK_FILE=str(fw_file))
     mailbox, smtp_port = smtp
+    started: list[ServiceProcess] = []
+    app_id = f"alerts-{uuid.uuid4().hex[:8]}"
     with WebhookReceiver() as hooks:
         (tmp_path / "contacts.yaml").write_text(_contacts(hooks.url))
         (tmp_path / "plan.yaml").write_text(_plan_yaml())
-        env = {
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "ALERTS_TOPIC_PREFIX": prefix,
-            "ALERTS_FRAMEWORK_FILE": str(fw_file),
-        }
+        env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ALERTS_TOPIC_PREFIX": prefix,
+               "ALERTS_FRAMEWORK_FILE": str(fw_file)}  # fmt: skip
         load = ServiceProcess(["masterplan", "load", str(tmp_path / "plan.yaml")], env, tmp_path / "load.log")
         load.start()
         assert load.proc is not None and load.proc.wait(60) == 0, load.tail()
 
-        port = free_port()
-        alerts = ServiceProcess(["alerts", "run"], {
-            **env, "ALERTS_APP_ID": f"alerts-{uuid.uuid4().hex[:8]}", "ALERTS_WEB_PORT": str(port),
-            "ALERTS_DATA_DIR": str(tmp_path / "alerts"), "ALERTS_PENDING_FOR": "PT1S",
-            "ALERTS_CONTACTS_FILE": str(tmp_path / "contacts.yaml"), "ALERTS_SMTP_HOST": "127.0.0.1",
-            "ALERTS_SMTP_PORT": str(smtp_port), "ALERTS_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "ALERTS_ACK_SECRET": "test-ack-secret", "PANTAU_LOG_FORMAT": "json",
-        }, tmp_path / "alerts.log").start()  # fmt: skip
-        try:
+        def start_alerts(port: int | None = None, **extra: str) -> tuple[ServiceProcess, int]:
+            port = port or free_port()
+            svc = ServiceProcess(["alerts", "run"], {
+                **env, "ALERTS_APP_ID": app_id, "ALERTS_WEB_PORT": str(port),
+                "ALERTS_DATA_DIR": str(tmp_path / "alerts"), "ALERTS_PENDING_FOR": "PT1S",
+                "ALERTS_CONTACTS_FILE": str(tmp_path / "contacts.yaml"), "ALERTS_SMTP_HOST": "127.0.0.1",
+                "ALERTS_SMTP_PORT": str(smtp_port), "ALERTS_PUBLIC_URL": f"http://127.0.0.1:{port}",
+                "ALERTS_ACK_SECRET": "test-ack-secret", "PANTAU_LOG_FORMAT": "json", **extra,
+            }, tmp_path / f"alerts-{len(started)}.log").start()  # fmt: skip
+            started.append(svc)
             wait_for("the alerts worker", lambda: http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=90)
-            t0 = datetime.now(UTC) - timedelta(minutes=5)
-            # Uptime 91% -> 0.5, response 96 h -> 5*24/96 = 1.25, PM2.5 80 -> 0: index about 0.6, far below 3.0.
-            produce(kafka_bootstrap, prefix + "indicator-events", _events(t0, 91.0, 96.0, 80.0))
+            return svc, port
 
-            def firing_hook() -> dict[str, Any] | None:
-                for headers, body in hooks.requests:
-                    alert = json.loads(body)  # the AlertEvent's fields, plus ack_url and level
-                    if alert.get("kind") == "behind_trajectory" and alert.get("state") == "firing":
-                        return {"headers": headers, "body": body, "alert": alert}
-                return None
+        yield Stack(kafka_bootstrap, prefix, hooks, mailbox, start_alerts)
+        for svc in started:
+            if svc.alive():
+                svc.stop()
 
-            fired = wait_for("a signed firing webhook for behind_trajectory", firing_hook, timeout=90)
-            # The signature verifies with the region's secret (Standard Webhooks).
-            Webhook(SECRET).verify(
-                fired["body"],
-                {k: fired["headers"][k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")},
-            )
-            assert fired["alert"]["region_code"] == REGION and fired["alert"]["target"] == "index"
-            assert fired["alert"]["gap"] > 2.0  # 3.0 expected, about 0.6 now
-            # The email went to the head's office, in Bahasa Indonesia by default.
-            mail = wait_for("the firing email", lambda: next(
-                (m for m in mailbox.messages if "walikota@bandung.example" in m["To"]), None), timeout=60)  # fmt: skip
-            assert "Bandung" in mail["Subject"]
 
-            # Recovery: better readings, later in event time -> score about 4.7 -> resolved.
-            produce(kafka_bootstrap, prefix + "indicator-events", _events(t0 + timedelta(minutes=4), 99.5, 20.0, 4.0))
+T_BAD = datetime.now(UTC) - timedelta(minutes=5)
+# Uptime 91% -> 0.5, response 96 h -> 5*24/96 = 1.25, PM2.5 80 -> 0: index about 0.6, far below 3.0.
+BAD = dict(uptime=91.0, response_h=96.0, pm25=80.0)
+# Uptime 99.5 -> 4.75, response 20 h -> 5 (capped), PM2.5 4 -> 5: index about 4.9, above the path.
+GOOD = dict(uptime=99.5, response_h=20.0, pm25=4.0)
 
-            def resolved_hook() -> dict[str, Any] | None:
-                for _headers, body in hooks.requests:
-                    alert = json.loads(body)
-                    if alert.get("alert_id") == fired["alert"]["alert_id"] and alert.get("state") == "resolved":
-                        return alert
-                return None
 
-            wait_for("the resolved webhook of the same alert", resolved_hook, timeout=90)
-            # Every transition is on maturity-alerts, with deterministic distinct transition ids.
-            log = [
-                AlertEvent.model_validate_json(r.value) for r in read_all(kafka_bootstrap, prefix + "maturity-alerts")
-            ]
-            mine = [a for a in log if a.alert_id == fired["alert"]["alert_id"]]
-            assert [a.state.value for a in mine] == ["pending", "firing", "resolved"]
-            assert len({a.transition_id for a in mine}) == 3
-        finally:
-            alerts.stop()
+def test_falling_behind_notifies_the_region_and_recovery_resolves(stack: Stack) -> None:
+    stack.start_alerts()
+    stack.produce(_events(T_BAD, **BAD))
+    fired = wait_for("a signed firing webhook for behind_trajectory",
+                     lambda: stack.hook(kind="behind_trajectory", state="firing"), timeout=90)  # fmt: skip
+    # The signature verifies with the region's secret (Standard Webhooks); it went to the region's office.
+    Webhook(SECRET).verify(
+        fired["body"], {k: fired["headers"][k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    )
+    assert fired["path"] == "/hook/region" and fired["alert"]["level"] == "region"
+    assert fired["alert"]["region_code"] == REGION and fired["alert"]["target"] == "index"
+    assert fired["alert"]["gap"] > 2.0  # 3.0 expected, about 0.6 now
+    # The email went to the head's office.
+    mail = wait_for("the firing email", lambda: next(
+        (m for m in stack.mailbox.messages if "walikota@bandung.example" in m["To"]), None), timeout=60)  # fmt: skip
+    assert "Bandung" in mail["Subject"]
+
+    # Recovery: better readings, later in event time -> resolved.
+    stack.produce(_events(T_BAD + timedelta(minutes=4), **GOOD))
+    alert_id = fired["alert"]["alert_id"]
+    wait_for("the resolved webhook of the same alert", lambda: stack.hook(alert_id=alert_id, state="resolved"),
+             timeout=90)  # fmt: skip
+    # Every transition is on maturity-alerts, with deterministic distinct transition ids.
+    mine = [a for a in stack.transitions() if a.alert_id == alert_id]
+    assert [a.state.value for a in mine] == ["pending", "firing", "resolved"]
+    assert len({a.transition_id for a in mine}) == 3
+
+
+def test_unacknowledged_alert_escalates_to_the_province_and_an_acknowledged_one_does_not(stack: Stack) -> None:
+    stack.start_alerts(ALERTS_ESCALATE_AFTER="PT6S")
+    stack.produce(_events(T_BAD, **BAD))
+    # Two alerts fire for the index: behind_trajectory and milestone_missed (its due date has passed).
+    behind = wait_for("behind_trajectory firing", lambda: stack.hook(kind="behind_trajectory", state="firing"),
+                      timeout=90)  # fmt: skip
+    missed = wait_for("milestone_missed firing", lambda: stack.hook(kind="milestone_missed", state="firing"),
+                      timeout=90)  # fmt: skip
+    # Acknowledge one through the link in its notification.
+    status, body = http_get(behind["alert"]["ack_url"])
+    assert status == 200, body
+    # A forged token is refused and names the problem.
+    bad_status, _ = http_get(behind["alert"]["ack_url"].split("?")[0] + "?token=forged")
+    assert bad_status == 403
+    # The other goes to the province office.
+    up = wait_for("milestone_missed escalated to the province", lambda: stack.hook(
+        alert_id=missed["alert"]["alert_id"], level="province"), timeout=60)  # fmt: skip
+    assert up["path"] == "/hook/province" and up["alert"]["escalation"] == "province"
+    assert up["headers"]["webhook-id"] != missed["headers"]["webhook-id"]  # a new notification
+    assert stack.hook(alert_id=behind["alert"]["alert_id"], level="province") is None
+    states = [a.state.value for a in stack.transitions() if a.alert_id == behind["alert"]["alert_id"]]
+    assert states == ["pending", "firing", "acknowledged"]
+
+
+def test_sigkill_of_the_alerts_worker_loses_no_notification(stack: Stack) -> None:
+    worker, port = stack.start_alerts()
+    stack.produce(_events(T_BAD, **BAD))
+    # Kill it hard as soon as the first notification is out: the second is in flight or not sent yet.
+    wait_for("a first firing webhook", lambda: stack.hook(state="firing"), timeout=90)
+    worker.kill()
+    stack.start_alerts(port)  # the same public URL, as in production
+    for kind in ("behind_trajectory", "milestone_missed"):
+        wait_for(f"{kind} firing after the restart", lambda k=kind: stack.hook(kind=k, state="firing"), timeout=90)
+    stack.produce(_events(T_BAD + timedelta(minutes=4), **GOOD))
+    for kind in ("behind_trajectory", "milestone_missed"):
+        wait_for(f"{kind} resolved", lambda k=kind: stack.hook(kind=k, state="resolved"), timeout=90)
+    # A notification sent twice (before and after the kill) carries the same webhook-id and body.
+    by_id: dict[str, set[bytes]] = {}
+    for _path, headers, body in stack.hooks.requests:
+        by_id.setdefault(headers["webhook-id"], set()).add(body)
+    differing = {i: [json.loads(x) for x in b] for i, b in by_id.items() if len(b) > 1}
+    diffs = {i: {k: [d.get(k) for d in docs] for k in docs[0] if len({json.dumps(d.get(k)) for d in docs}) > 1}
+             for i, docs in differing.items()}  # fmt: skip
+    assert not diffs, diffs

@@ -29,6 +29,7 @@ class RegionAlerts(BaseModel):
     tracks: dict[str, Track] = Field(default_factory=dict)  # "target/kind" -> active alert
     last_evaluated: float | None = None
     last_score: RegionScore | None = None  # re-evaluated as time passes (a pending alert fires on time)
+    partition: int | None = None  # of the region's records (the table write of a re-evaluation goes there)
 
     def pending_due(self, now: dt.datetime, pending_for: dt.timedelta) -> bool:
         """Whether a pending alert has waited long enough to fire (time alone moves it)."""
