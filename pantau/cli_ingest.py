@@ -60,13 +60,15 @@ def _check_publishers_file(path: Path) -> None:
 def ingest_run(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8080).")] = None,
-    validator: Annotated[bool, typer.Option(help="Also run the raw-topic validator in this process.")] = True,
+    validator: Annotated[
+        bool | None, typer.Option(help="Also run the raw-topic validator in this process (default: INGEST_VALIDATOR).")
+    ] = None,
 ) -> None:
     """Serve the HTTP API (POST /v1/events, /docs, /metrics) and validate indicator-events.raw. SIGTERM stops it."""
     from services.ingest.server import serve
 
     platform_settings()
-    overrides: dict[str, Any] = {"validator": validator}
+    overrides: dict[str, Any] = {} if validator is None else {"validator": validator}
     if host is not None:
         overrides["host"] = host
     if port is not None:

@@ -136,6 +136,8 @@ class LocalPrometheus:
 
     def argv(self) -> list[str]:
         binary = self.binary or find_binary("prometheus")
+        if not binary.is_file():
+            raise PrometheusNotInstalled(f"{binary} does not exist; {INSTALL_HINT}")
         return [
             str(binary),
             f"--config.file={self.config}",

@@ -14,6 +14,7 @@ to one worker):
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -29,7 +30,7 @@ from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 from pydantic import ValidationError
 
-from pantau import logs
+from pantau import faust_patches, logs
 from schemas.alerts import AlertEvent, AlertState, EscalationLevel
 from schemas.common import province_of
 from schemas.framework import load_framework
@@ -46,6 +47,7 @@ from services.alerts.notify import AckTokens, Notification, Notifier, NotifyMetr
 log = logs.get("pantau.alerts")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 LEVELS = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
+STATE_REFRESH = 30.0
 
 
 @dataclass
@@ -84,6 +86,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         table_cleanup_interval=3600.0,
         web_enabled=True,
     )
+    faust_patches.set_fetch_max_wait(0.05)
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     plans_topic = app.topic(settings.topic("masterplan-milestones"), **raw)
     scores_topic = app.topic(settings.topic("region-scores"), **raw)
@@ -96,13 +99,32 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     escalating: set[str] = set()  # escalations written but not yet seen back on the topic
     pending_regions: dict[str, int] = {}  # region -> its partition, while it has a pending alert
 
+    # Decoded plans and states of the partitions this worker holds (the tables hold the truth).
+    plan_cache: dict[str, Masterplan | None] = {}
+    held: dict[str, RegionAlerts] = {}
+    written_at: dict[str, float] = {}  # region -> when its state was last written to the table
+
     def plan_of(region: str) -> Masterplan | None:
-        raw_plan = plans.get(region.encode())
-        return Masterplan.model_validate_json(raw_plan) if raw_plan is not None else None
+        if region not in plan_cache:
+            raw_plan = plans.get(region.encode())
+            plan_cache[region] = Masterplan.model_validate_json(raw_plan) if raw_plan is not None else None
+        return plan_cache[region]
 
     def state_of(region: str) -> RegionAlerts:
-        raw_state = states.get(region.encode())
-        return RegionAlerts.model_validate_json(raw_state) if raw_state is not None else RegionAlerts()
+        st = held.get(region)
+        if st is None:
+            raw_state = states.get(region.encode())
+            st = held[region] = RegionAlerts.model_validate_json(raw_state) if raw_state is not None else RegionAlerts()
+        return st
+
+    def shape(st: RegionAlerts) -> tuple[object, ...]:
+        """What must reach the table at once: the alerts and the kept history (not the last score's time)."""
+        return (tuple((k, t.state) for k, t in st.tracks.items()), tuple(len(h) for h in st.history.values()))
+
+    @app.on_partitions_revoked.connect  # type: ignore[arg-type]
+    async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
+        plan_cache.clear()
+        held.clear()
 
     @app.agent(plans_topic, name="follow-plans")
     async def follow_plans(stream: StreamT[Any]) -> None:
@@ -115,6 +137,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
                 continue
             region = plan.region_code
             plans[region.encode()] = event.value
+            plan_cache[region] = plan
             log.debug("alerts.plan", region=region, plan=plan.plan_id, basis=plan.basis)
             # A new plan moves the path: judge the region's last score against it at once.
             state = state_of(region)
@@ -125,25 +148,64 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
 
     @app.agent(scores_topic, name="evaluate-scores")
     async def evaluate_scores(stream: StreamT[Any]) -> None:
-        async for event in stream.events():
-            try:
-                score = RegionScore.model_validate_json(event.value)
-            except ValidationError as exc:
-                metrics.invalid.labels("score_invalid").inc()
-                log.error("alerts.score_invalid", where=_where(event.message), error=str(exc)[:500])
-                continue
-            if score.framework != framework.key:
-                continue  # scores of another framework version (a re-scoring run)
-            metrics.scores.inc()
-            region = score.region_code
-            plan = plan_of(region)
-            state = state_of(region)
-            state.partition = event.message.partition
-            transitions = evaluate(state, score, plan, framework, rules)
+        # Subscribes the worker to region-scores (partitions, table recovery); the records go to
+        # score_batch() a partition's fetch at a time (pantau.faust_patches.route_topic_batches).
+        async for _ in stream:  # pragma: no cover - nothing is delivered here
+            pass
+
+    async def score_batch(tp: Any, records: list[Any]) -> None:
+        """A partition's fetched scores: the latest of each region is judged (older ones add nothing)."""
+        generation = app.consumer_generation_id
+        await app.flow_control.acquire()
+        latest: dict[bytes, Any] = {}
+        for record in records:
+            latest[record.key or b""] = record
+        for n, record in enumerate(latest.values(), 1):
+            if app.consumer_generation_id != generation:
+                return  # a rebalance: the partition's new owner reads these again
+            await judge(record)
+            if n % 64 == 0:
+                await asyncio.sleep(0)
+        faust_patches.ack_offsets(app.consumer, tp, records[0].offset, records[-1].offset)
+
+    async def judge(record: Any) -> None:
+        try:
+            score = RegionScore.model_validate_json(record.value)
+        except ValidationError as exc:
+            metrics.invalid.labels("score_invalid").inc()
+            log.error("alerts.score_invalid", where=f"{record.topic}[{record.partition}]@{record.offset}",
+                      error=str(exc)[:500])  # fmt: skip
+            return
+        if score.framework != framework.key:
+            return  # scores of another framework version (a re-scoring run)
+        metrics.scores.inc()
+        region = score.region_code
+        plan = plan_of(region)
+        state = state_of(region)
+        state.partition = record.partition
+        before = shape(state)
+        transitions = evaluate(state, score, plan, framework, rules)
+        # Written when alerts or history change, else at most every STATE_REFRESH seconds: after a
+        # crash a few older scores are judged again, which gives the same transitions (same ids).
+        now_s = time.monotonic()
+        if transitions or shape(state) != before or now_s - written_at.get(region, 0.0) >= STATE_REFRESH:
+            write_state(region, record.partition, state)
+            written_at[region] = now_s
+        _track_pending(region, record.partition, state)
+        await publish(region, transitions)
+        _milestone_gauges(metrics, score, plan, framework_targets)
+
+    def write_state(region: str, partition: int, state: RegionAlerts) -> None:
+        """A table write goes to the current event's partition: make it the region's own."""
+        message = Message(scores_topic.get_topic_name(), partition, -1, 0.0, 0, None, region.encode(), b"", None)
+        holder = app.create_event(region.encode(), b"", None, message)
+        token = current_event_var.set(weakref.ref(holder))
+        try:
             states[region.encode()] = state.model_dump_json().encode()
-            _track_pending(region, event.message.partition, state)
-            await publish(region, transitions)
-            _milestone_gauges(metrics, score, plan, framework_targets)
+        finally:
+            current_event_var.reset(token)
+
+    faust_patches.route_topic_batches(scores_topic.get_topic_name(), score_batch)
 
     def _track_pending(region: str, partition: int, state: RegionAlerts) -> None:
         if any(t.state is AlertState.PENDING for t in state.tracks.values()):
@@ -175,14 +237,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             if not state.pending_due(now, rules.pending_for):
                 continue
             transitions = reevaluate(state, now, plan_of(region), framework, rules)
-            # A table write goes to the current event's partition: make it the region's own.
-            message = Message(scores_topic.get_topic_name(), partition, -1, 0.0, 0, None, region.encode(), b"", None)
-            holder = app.create_event(region.encode(), b"", None, message)
-            token = current_event_var.set(weakref.ref(holder))
-            try:
-                states[region.encode()] = state.model_dump_json().encode()
-            finally:
-                current_event_var.reset(token)
+            write_state(region, partition, state)
             _track_pending(region, partition, state)
             await publish(region, transitions)
 
@@ -345,7 +400,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     async def healthz(web: Any, request: Request) -> Response:
         return web.json({"status": "ok", "scores": metrics.scores._value.get()})
 
-    _ = (follow_plans, evaluate_scores, find_pending, fire_pending, notify, escalate, refresh_alertmanager,
+    _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, escalate, refresh_alertmanager,
          on_shutdown, gauges, lag, metrics_page, AckView, active_alerts, healthz)  # fmt: skip
     return svc
 

@@ -101,15 +101,62 @@ class IngestReport(BaseModel):
 class Limits(BaseModel):
     max_batch: int
     max_body_bytes: int
-    rate_limit: str
-    max_future: timedelta
-    max_age: timedelta
+    rate_limit: str = Field(description="Events per key, in the 'limits' notation (a batch of n costs n).")
+    max_future: str = Field(description="How far observed_at may lie ahead of arrival (RFC 3339 duration).")
+    max_age: str = Field(description="How far observed_at may lie before arrival (RFC 3339 duration).")
+
+
+class Bounds(BaseModel):
+    min: float
+    max: float
+
+
+class IndicatorView(BaseModel):
+    """What a publisher needs to know of an indicator to send it."""
+
+    id: str
+    name: str
+    name_id: str | None
+    dimension: str
+    element: str
+    unit: str = Field(description="The only unit accepted.")
+    bounds: Bounds = Field(description="Physically possible values; others are rejected (out_of_bounds).")
+    direction: str
+    kind: str
+    aggregation: str
+    window: str | None = Field(description="Aggregation window (RFC 3339 duration), none for 'latest'.")
+    validity: str = Field(description="Age after which a reading is stale (RFC 3339 duration).")
+    source: str
+
+    @classmethod
+    def of(cls, ind: Indicator) -> IndicatorView:
+        w = ind.aggregation.window
+        return cls(id=ind.id, name=ind.name, name_id=ind.name_id, dimension=ind.dimension, element=ind.element,
+                   unit=ind.unit, bounds=Bounds(min=ind.bounds.min, max=ind.bounds.max), direction=ind.direction.value,
+                   kind=ind.kind, aggregation=ind.aggregation.method, window=None if w is None else duration(w),
+                   validity=duration(ind.validity), source=ind.source)  # fmt: skip
 
 
 class FrameworkView(BaseModel):
     framework: str = Field(description="id@version of the framework events are checked against.")
-    indicators: list[Indicator] = Field(description="The indicators this key may send, with unit and bounds.")
+    indicators: list[IndicatorView] = Field(description="The indicators this key may send.")
     limits: Limits
+
+
+def duration(d: timedelta) -> str:
+    """An RFC 3339 duration in days, hours, minutes and seconds (never years or months, which vary)."""
+    days, rest = divmod(int(d.total_seconds()), 86_400)
+    h, rest = divmod(rest, 3_600)
+    m, sec = divmod(rest, 60)
+    clock = ""
+    if h:
+        clock = f"{h}H" + (f"{m}M" if m or sec else "") + (f"{sec}S" if sec else "")
+    elif m:
+        clock = f"{m}M" + (f"{sec}S" if sec else "")
+    elif sec:
+        clock = f"{sec}S"
+    text = "P" + (f"{days}D" if days else "") + (f"T{clock}" if clock else "")
+    return text if text != "P" else "PT0S"
 
 
 class RegionsView(BaseModel):
@@ -407,9 +454,10 @@ def create_app(svc: IngestService) -> FastAPI:
     async def get_framework(pub: Auth) -> FrameworkView:
         fw = svc.rules.framework
         return FrameworkView(
-            framework=fw.key, indicators=[i for i in fw.indicators if pub.scope.allows_indicator(i.id)],
+            framework=fw.key,
+            indicators=[IndicatorView.of(i) for i in fw.indicators if pub.scope.allows_indicator(i.id)],
             limits=Limits(max_batch=s.max_batch, max_body_bytes=s.max_body_bytes, rate_limit=s.rate_limit,
-                          max_future=s.max_future, max_age=s.max_age),
+                          max_future=duration(s.max_future), max_age=duration(s.max_age)),
         )  # fmt: skip
 
     @app.get("/healthz", summary="Liveness")
@@ -428,8 +476,8 @@ def create_app(svc: IngestService) -> FastAPI:
     async def metrics() -> Response:
         return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    event_schema = event_in_schema(svc.rules.framework, svc.rules.registry, max_future=_iso(s.max_future),
-                                   max_age=_iso(s.max_age))  # fmt: skip
+    event_schema = event_in_schema(svc.rules.framework, svc.rules.registry, max_future=duration(s.max_future),
+                                   max_age=duration(s.max_age))  # fmt: skip
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -440,7 +488,3 @@ def create_app(svc: IngestService) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _iso(d: timedelta) -> str:
-    return f"{d.days} days" if d.days and not d.seconds else f"{int(d.total_seconds())} s"

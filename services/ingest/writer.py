@@ -185,7 +185,7 @@ class KafkaWriter:
             task.add_done_callback(self._abandoning.discard)
 
     def _set_ready(self, ready: bool, why: str) -> None:
-        if ready != self.ready:
+        if ready != self.ready and why != "stopped":
             log.info("kafka ready" if ready else "kafka not ready", reason=why or None)
         self.ready, self.why_not_ready = ready, why
         self.metrics.kafka_up.set(1 if ready else 0)
@@ -213,7 +213,11 @@ async def _abandon(prod: AIOKafkaProducer) -> None:
         prod._message_accumulator.fail_all(KafkaUnavailable("producer abandoned"))
     sender = getattr(prod, "_sender", None)
     task = sender.sender_task if sender is not None else None
-    if task is not None and not task.done():
+    if sender is not None and task is not None and not task.done():
+        # Its own failure callback would fail the batches again, and trips over the transaction state
+        # of a producer that has none; they are failed already.
+        task.remove_done_callback(sender._fail_all)
+        task.add_done_callback(_retrieve)
         task.cancel()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(prod.client.close(), 5.0)

@@ -33,7 +33,7 @@ from schemas.framework import load_framework
 from schemas.regions import default_registry
 from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
-from services.scoring import faust_patches
+from pantau import faust_patches
 from services.scoring.config import ScoringSettings
 from services.scoring.domain import Outcome, weakest_indicators
 from services.scoring.domain.state import to_micros
