@@ -8,7 +8,7 @@ PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
 .PHONY: help install kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
-        lint format typecheck schemas bench bench-scoring clean
+        lint format typecheck schemas bench bench-scoring bench-ingest clean grafana manifests
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,14 +54,24 @@ format: install ## ruff format and autofix
 
 typecheck: install ## mypy (strict on schemas/ and the domain modules)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --explicit-package-bases deploy/grafana deploy/k8s
 
-bench: bench-scoring ## Run every benchmark (results appended to bench/RESULTS.md)
+bench: bench-scoring bench-ingest ## Run every benchmark (results appended to bench/RESULTS.md)
 
 bench-scoring: kafka-jars ## Scoring benchmark: 1M events, one worker vs a raw consumer, latency at 2k/s
 	$(VENV)/bin/python bench/scoring.py --events 1000000 --rate 2000 --latency-seconds 60
 
+bench-ingest: kafka-jars ## Ingest benchmark: HTTP events/s in batches of 500 and one by one (p50/p99) vs a raw producer
+	$(VENV)/bin/python bench/ingest.py --events 200000 --single 10000 --batch 500 --concurrency 4
+
 schemas: install ## Re-export the JSON Schema files of the contracts into schemas/json
 	$(PANTAU) schemas export
+
+grafana: install ## Rebuild the Grafana boards (deploy/grafana/dashboards/*.json) from deploy/grafana/boards.py
+	$(PANTAU) grafana build
+
+manifests: grafana ## Rebuild deploy/k8s/generated (PrometheusRule and board ConfigMaps) from the rules and boards
+	$(VENV)/bin/python -m deploy.k8s.build
 
 clean: ## Stop the broker and remove local state (.pantau) and caches
 	-$(PANTAU) kafka down

@@ -24,11 +24,10 @@ from deploy.grafana.panels import (
     RATIO,
     SCORE,
     SECONDS,
-    bar_panel,
+    Look,
     dashboard,
     datasource_variable,
     finalise,
-    histogram_panel,
     query,
     query_variable,
     row,
@@ -36,6 +35,7 @@ from deploy.grafana.panels import (
     table_panel,
     text_panel,
     timeseries_panel,
+    with_singles,
 )
 from schemas.regions import default_registry
 
@@ -56,6 +56,22 @@ def province_names() -> dict[str, str]:
     return {code: f"{code} {p.name}" for code, p in sorted(default_registry().provinces.items())}
 
 
+def labelled_table(
+    title: str,
+    description: str,
+    by: str,
+    selector: str,
+    labels: dict[str, str],
+    values: dict[str, str],
+    **options: Any,
+) -> Any:
+    """A table with a row per value of the ``by`` labels and a column per metric (``values``: column title ->
+    metric), each read as ``max by (<by>) (<metric>{<selector>})``; ``labels`` titles the label columns."""
+    targets = [query(f"max by ({by}) ({metric}{{{selector}}})", as_table=True) for metric in values.values()]
+    columns = {**labels, **{f"Value #{chr(ord('A') + i)}": name for i, name in enumerate(values)}}
+    return table_panel(title, description, targets, columns=columns, **options)
+
+
 # ---------------------------------------------------------------------------------------- National
 
 
@@ -66,79 +82,62 @@ def national_overview() -> dict[str, Any]:
         "Maturity of the 514 kab/kota on the six smart-city dimensions, against their masterplans.",
     ).with_variable(datasource_variable())
 
-    b = b.with_row(row("Programme"))
-    b = b.with_panel(stat_panel(
-        "Regions with a maturity index",
-        "Kab/kota whose data coverage is above the framework's minimum (of 514). The others are "
-        "insufficient data: missing data is never scored as zero.",
-        [query("national:pantau_maturity_index:count", "regions", instant=True)],
-    ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "National mean maturity index",
-        "Mean of the regions' maturity index (0-5), each region counted once.",
-        [query("national:pantau_maturity_index:avg", "index", instant=True)],
-        unit=SCORE, decimals=2, thresholds=SCORE_BANDS,
-    ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Mean data coverage",
-        "Mean share of the framework's indicator weight that has fresh data.",
-        [query("national:pantau_maturity_coverage_ratio:avg", "coverage", instant=True)],
-        unit=RATIO, decimals=0,
-    ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Regions behind plan",
-        "Regions below today's value of their interpolated masterplan path on at least one dimension "
-        "or on the index (gap = expected - current > 0).",
-        [query("national:pantau_regions_behind_plan:count", "behind", instant=True)],
-    ))  # fmt: skip
+    b = with_singles(b.with_row(row("Programme")), [
+        ("stat", "Regions with a maturity index",
+         "Kab/kota whose data coverage is above the framework's minimum (of 514). The others are insufficient "
+         "data: missing data is never scored as zero.",
+         "national:pantau_maturity_index:count", "regions", Look()),
+        ("stat", "National mean maturity index", "Mean of the regions' maturity index (0-5), each region counted once.",
+         "national:pantau_maturity_index:avg", "index", Look(unit=SCORE, decimals=2, thresholds=SCORE_BANDS)),
+        ("stat", "Mean data coverage", "Mean share of the framework's indicator weight that has fresh data.",
+         "national:pantau_maturity_coverage_ratio:avg", "coverage", Look(unit=RATIO, decimals=0)),
+        ("stat", "Regions behind plan",
+         "Regions below today's value of their interpolated masterplan path on at least one dimension or on the "
+         "index (gap = expected - current > 0).",
+         "national:pantau_regions_behind_plan:count", "behind", Look()),
+    ])  # fmt: skip
     b = b.with_panel(stat_panel(
         "Masterplans adopted",
         "Kab/kota with an adopted smart-city masterplan, against the national target for 2029.",
         [query("max(pantau_programme_masterplans_adopted)", "adopted", instant=True),
          query("max(pantau_programme_masterplans_target)", "target 2029", instant=True)],
     ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Regional alerts firing",
-        "Alerts of the alerts service (behind_trajectory, milestone_missed, at_risk, data_stale, "
-        "score_drop) firing now, by severity.",
-        [query("sum by (severity) (pantau_alerts_firing)", "{{severity}}", instant=True)],
-    ))  # fmt: skip
+    b = with_singles(b, [
+        ("stat", "Regional alerts firing",
+         "Alerts of the alerts service (behind_trajectory, milestone_missed, at_risk, data_stale, score_drop) "
+         "firing now, by severity.",
+         "sum by (severity) (pantau_alerts_firing)", "{{severity}}", Look()),
+    ])  # fmt: skip
 
-    b = b.with_row(row("Maturity"))
-    b = b.with_panel(bar_panel(
-        "Regions per maturity level",
-        "How many regions are at each level (bands set in the framework). Regions with insufficient "
-        "data have no level.",
-        [query("level:pantau_maturity_level:count", "{{level}} {{level_name}}", instant=True)],
-        min_value=0,
-    ))  # fmt: skip
-    b = b.with_panel(histogram_panel(
-        "Distribution of the maturity index",
-        "The maturity index of every region with one, in buckets over 0-5.",
-        query("max by (region) (pantau_maturity_index)", "{{region}}", instant=True),
-    ))  # fmt: skip
+    b = with_singles(b.with_row(row("Maturity")), [
+        ("bar", "Regions per maturity level",
+         "How many regions are at each level (bands set in the framework). Regions with insufficient data have "
+         "no level.",
+         "level:pantau_maturity_level:count", "{{level}} {{level_name}}", Look(min_value=0)),
+        ("histogram", "Distribution of the maturity index",
+         "The maturity index of every region with one, in buckets over 0-5.",
+         "max by (region) (pantau_maturity_index)", "{{region}}", Look()),
+    ])  # fmt: skip
     b = b.with_panel(timeseries_panel(
         "National mean index and dimension scores",
         "Mean maturity index and mean score of each dimension over the regions that have one.",
         [query("national:pantau_maturity_index:avg", "index"),
          query("dimension:pantau_dimension_score:avg", "{{dimension}}")],
-        unit=SCORE, w=8, min_value=0, max_value=5,
+        Look(unit=SCORE, w=8, min_value=0, max_value=5),
     ))  # fmt: skip
 
-    b = b.with_row(row("Behind plan"))
-    b = b.with_panel(timeseries_panel(
-        "Regions behind plan by dimension",
-        "Regions below their interpolated masterplan path, per dimension (index = the maturity index's path).",
-        [query("dimension:pantau_regions_behind_plan:count", "{{dimension}}")],
-        min_value=0,
-    ))  # fmt: skip
+    b = with_singles(b.with_row(row("Behind plan")), [
+        ("timeseries", "Regions behind plan by dimension",
+         "Regions below their interpolated masterplan path, per dimension (index = the maturity index's path).",
+         "dimension:pantau_regions_behind_plan:count", "{{dimension}}", Look(min_value=0)),
+    ])  # fmt: skip
     b = b.with_panel(table_panel(
         "Largest gaps to the plan",
         "The 20 largest gaps (expected - current score; positive = behind) over all regions and dimensions.",
         [query("topk(20, max by (region, province, dimension) (pantau_milestone_gap))", as_table=True)],
         columns={"region": "Region", "province": "Province", "dimension": "Dimension", "Value": "Gap"},
         mappings={"region": region_names(), "province": province_names()},
-        sort_by="Value", w=12,
+        sort_by="Value", look=Look(w=12),
     ))  # fmt: skip
 
     b = b.with_row(row("By province"))
@@ -153,7 +152,8 @@ def national_overview() -> dict[str, Any]:
          query("sum by (province) (pantau_alerts_firing)", as_table=True)],
         columns={"province": "Province", "Value #A": "Mean index", "Value #B": "Regions with an index",
                  "Value #C": "Mean coverage", "Value #D": "Regions behind plan", "Value #E": "Alerts firing"},
-        mappings={"province": province_names()}, sort_by="Value #A", descending=False, h=14,
+        mappings={"province": province_names()}, units={"Value #C": RATIO}, sort_by="Value #A", descending=False,
+        look=Look(h=14),
     ))  # fmt: skip
     b = b.with_panel(text_panel(
         "No map",
@@ -194,35 +194,28 @@ def region_detail() -> dict[str, Any]:
         [query(f"max by (region, province) (pantau_maturity_coverage_ratio{{{r}}})", as_table=True)],
         columns={"region": "Region", "province": "Province"},
         mappings={"region": region_names(), "province": province_names()},
-        w=6, h=4,
+        look=Look(w=6, h=4),
     ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Maturity index", "Weighted mean of the dimension scores (0-5); empty when the data is insufficient.",
-        [query(f"max(pantau_maturity_index{{{r}}})", "index", instant=True)],
-        unit=SCORE, decimals=2, thresholds=SCORE_BANDS, w=3,
-    ))  # fmt: skip
+    b = with_singles(b, [
+        ("stat", "Maturity index", "Weighted mean of the dimension scores (0-5); empty when the data is insufficient.",
+         f"max(pantau_maturity_index{{{r}}})", "index", Look(unit=SCORE, decimals=2, thresholds=SCORE_BANDS, w=3)),
+    ])  # fmt: skip
     b = b.with_panel(stat_panel(
         "Maturity level", "Level 1-5, from the framework's bands.",
         [query(f"max(pantau_maturity_level{{{r}}})", "level", instant=True)],
-        mappings=LEVEL_NAMES, w=4,
+        Look(w=4), mappings=LEVEL_NAMES,
     ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Coverage", "Share of the framework's indicator weight with fresh data.",
-        [query(f"max(pantau_maturity_coverage_ratio{{{r}}})", "coverage", instant=True)],
-        unit=RATIO, decimals=0, w=3,
-    ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Index gap to the plan",
-        "Today's value on the index's interpolated masterplan path minus the index (positive = behind).",
-        [query(f'max(pantau_milestone_gap{{{r}, dimension="index"}})', "gap", instant=True)],
-        unit=SCORE, decimals=2, thresholds=BEHIND, w=4,
-    ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Alerts firing in the province",
-        "Regional alerts firing in province $province (the alerts metric is labelled by province, not region).",
-        [query('sum(pantau_alerts_firing{province="$province"})', "firing", instant=True)],
-        w=4,
-    ))  # fmt: skip
+    b = with_singles(b, [
+        ("stat", "Coverage", "Share of the framework's indicator weight with fresh data.",
+         f"max(pantau_maturity_coverage_ratio{{{r}}})", "coverage", Look(unit=RATIO, decimals=0, w=3)),
+        ("stat", "Index gap to the plan",
+         "Today's value on the index's interpolated masterplan path minus the index (positive = behind).",
+         f'max(pantau_milestone_gap{{{r}, dimension="index"}})', "gap",
+         Look(unit=SCORE, decimals=2, thresholds=BEHIND, w=4)),
+        ("stat", "Alerts firing in the province",
+         "Regional alerts firing in province $province (the alerts metric is labelled by province, not region).",
+         'sum(pantau_alerts_firing{province="$province"})', "firing", Look(w=4)),
+    ])  # fmt: skip
 
     b = b.with_row(row("Against the plan"))
     b = b.with_panel(timeseries_panel(
@@ -231,7 +224,7 @@ def region_detail() -> dict[str, Any]:
         [query(f"max(pantau_maturity_index{{{r}}})", "index"),
          query(f'max(pantau_milestone_expected_score{{{r}, dimension="index"}})', "plan (interpolated path)"),
          query(f'max(pantau_milestone_target{{{r}, dimension="index"}})', "next milestone target")],
-        unit=SCORE, min_value=0, max_value=5, w=24,
+        Look(unit=SCORE, min_value=0, max_value=5, w=24),
     ))  # fmt: skip
     dim = timeseries_panel(
         "$dimension against the milestone path",
@@ -240,31 +233,26 @@ def region_detail() -> dict[str, Any]:
         [query(f'max(pantau_dimension_score{{{r}, dimension="$dimension"}})', "score"),
          query(f'max(pantau_milestone_expected_score{{{r}, dimension="$dimension"}})', "plan (interpolated path)"),
          query(f'max(pantau_milestone_target{{{r}, dimension="$dimension"}})', "next milestone target")],
-        unit=SCORE, min_value=0, max_value=5, w=8,
+        Look(unit=SCORE, min_value=0, max_value=5, w=8),
     ).repeat("dimension").repeat_direction("h").max_per_row(3)  # fmt: skip
     b = b.with_panel(dim)
 
-    b = b.with_row(row("Coverage, gaps and alerts"))
-    b = b.with_panel(timeseries_panel(
-        "Coverage by dimension", "Share of each dimension's indicator weight with fresh data.",
-        [query(f"max by (dimension) (pantau_dimension_coverage_ratio{{{r}}})", "{{dimension}}")],
-        unit=RATIO, min_value=0, max_value=1, w=8,
-    ))  # fmt: skip
-    b = b.with_panel(bar_panel(
-        "Dimension scores now", "Each dimension's score (0-5); a missing bar is insufficient data.",
-        [query(f"max by (dimension) (pantau_dimension_score{{{r}}})", "{{dimension}}", instant=True)],
-        unit=SCORE, min_value=0, max_value=5, decimals=2,
-    ))  # fmt: skip
-    b = b.with_panel(table_panel(
+    b = with_singles(b.with_row(row("Coverage, gaps and alerts")), [
+        ("timeseries", "Coverage by dimension", "Share of each dimension's indicator weight with fresh data.",
+         f"max by (dimension) (pantau_dimension_coverage_ratio{{{r}}})", "{{dimension}}",
+         Look(unit=RATIO, min_value=0, max_value=1, w=8)),
+        ("bar", "Dimension scores now", "Each dimension's score (0-5); a missing bar is insufficient data.",
+         f"max by (dimension) (pantau_dimension_score{{{r}}})", "{{dimension}}",
+         Look(unit=SCORE, min_value=0, max_value=5, decimals=2)),
+    ])  # fmt: skip
+    b = b.with_panel(labelled_table(
         "Gap to the plan by dimension",
         "Per dimension (and the index): today's value on the path, the next milestone's target, and the gap "
         "(positive = behind).",
-        [query(f"max by (dimension) (pantau_milestone_gap{{{r}}})", as_table=True),
-         query(f"max by (dimension) (pantau_milestone_expected_score{{{r}}})", as_table=True),
-         query(f"max by (dimension) (pantau_milestone_target{{{r}}})", as_table=True)],
-        columns={"dimension": "Dimension", "Value #A": "Gap", "Value #B": "Expected today",
-                 "Value #C": "Next milestone target"},
-        sort_by="Value #A", w=8, h=8,
+        "dimension", r, {"dimension": "Dimension"},
+        {"Gap": "pantau_milestone_gap", "Expected today": "pantau_milestone_expected_score",
+         "Next milestone target": "pantau_milestone_target"},
+        sort_by="Value #A", look=Look(w=8, h=8),
     ))  # fmt: skip
     b = b.with_panel(table_panel(
         "Regional alerts in the province",
@@ -272,7 +260,7 @@ def region_detail() -> dict[str, Any]:
         "by webhook and email).",
         [query('sum by (kind, severity) (pantau_alerts_firing{province="$province"})', as_table=True)],
         columns={"kind": "Kind", "severity": "Severity", "Value": "Firing"},
-        sort_by="Value", w=12, h=8,
+        sort_by="Value", look=Look(w=12, h=8),
     ))  # fmt: skip
     b = b.with_panel(text_panel(
         "Weakest indicators",
@@ -302,77 +290,98 @@ def dimension_explorer() -> dict[str, Any]:
             multi=True, include_all=True,
         ))
     )  # fmt: skip
+    scores = Look(unit=SCORE, min_value=0, max_value=5, decimals=2, h=14)
 
-    b = b.with_row(row("$dimension"))
-    b = b.with_panel(stat_panel(
-        "National mean score", "Mean score of the dimension over the regions that have one.",
-        [query(f"dimension:pantau_dimension_score:avg{{{d}}}", "score", instant=True)],
-        unit=SCORE, decimals=2, thresholds=SCORE_BANDS, w=6,
-    ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "National mean coverage", "Mean share of the dimension's indicator weight with fresh data.",
-        [query(f"dimension:pantau_dimension_coverage_ratio:avg{{{d}}}", "coverage", instant=True)],
-        unit=RATIO, decimals=0, w=6,
-    ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Regions with a score", "Regions whose coverage of this dimension is enough for a score.",
-        [query(f"count(max by (region) (pantau_dimension_score{{{dp}}}))", "regions", instant=True)],
-        w=6,
-    ))  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Regions behind plan", "Regions below their interpolated masterplan path on this dimension.",
-        [query(f"dimension:pantau_regions_behind_plan:count{{{d}}}", "behind", instant=True)],
-        w=6,
-    ))  # fmt: skip
+    b = with_singles(b.with_row(row("$dimension")), [
+        ("stat", "National mean score", "Mean score of the dimension over the regions that have one.",
+         f"dimension:pantau_dimension_score:avg{{{d}}}", "score",
+         Look(unit=SCORE, decimals=2, thresholds=SCORE_BANDS, w=6)),
+        ("stat", "National mean coverage", "Mean share of the dimension's indicator weight with fresh data.",
+         f"dimension:pantau_dimension_coverage_ratio:avg{{{d}}}", "coverage", Look(unit=RATIO, decimals=0, w=6)),
+        ("stat", "Regions with a score", "Regions whose coverage of this dimension is enough for a score.",
+         f"count(max by (region) (pantau_dimension_score{{{dp}}}))", "regions", Look(w=6)),
+        ("stat", "Regions behind plan", "Regions below their interpolated masterplan path on this dimension.",
+         f"dimension:pantau_regions_behind_plan:count{{{d}}}", "behind", Look(w=6)),
+    ])  # fmt: skip
 
-    b = b.with_row(row("By province"))
-    b = b.with_panel(bar_panel(
-        "Mean score by province", "Mean dimension score of each province's regions.",
-        [query(f"province_dimension:pantau_dimension_score:avg{{{dp}}}", "{{province}}", instant=True)],
-        unit=SCORE, min_value=0, max_value=5, decimals=2, h=14,
-    ))  # fmt: skip
-    b = b.with_panel(bar_panel(
-        "Coverage by province", "Mean share of the dimension's indicator weight with fresh data, per province.",
-        [query(f"province_dimension:pantau_dimension_coverage_ratio:avg{{{dp}}}", "{{province}}", instant=True)],
-        unit=RATIO, min_value=0, max_value=1, h=14,
-    ))  # fmt: skip
-    b = b.with_panel(bar_panel(
-        "Regions behind plan by province", "Regions below their masterplan path on this dimension, per province.",
-        [query(f"province_dimension:pantau_regions_behind_plan:count{{{dp}}}", "{{province}}", instant=True)],
-        min_value=0, h=14,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Mean score by province over time", "Mean dimension score of each province's regions.",
-        [query(f"province_dimension:pantau_dimension_score:avg{{{dp}}}", "{{province}}")],
-        unit=SCORE, min_value=0, max_value=5, w=24,
-    ))  # fmt: skip
+    b = with_singles(b.with_row(row("By province")), [
+        ("bar", "Mean score by province", "Mean dimension score of each province's regions.",
+         f"province_dimension:pantau_dimension_score:avg{{{dp}}}", "{{province}}", scores),
+        ("bar", "Coverage by province", "Mean share of the dimension's indicator weight with fresh data, per province.",
+         f"province_dimension:pantau_dimension_coverage_ratio:avg{{{dp}}}", "{{province}}",
+         Look(unit=RATIO, min_value=0, max_value=1, h=14)),
+        ("bar", "Regions behind plan by province",
+         "Regions below their masterplan path on this dimension, per province.",
+         f"province_dimension:pantau_regions_behind_plan:count{{{dp}}}", "{{province}}", Look(min_value=0, h=14)),
+        ("timeseries", "Mean score by province over time", "Mean dimension score of each province's regions.",
+         f"province_dimension:pantau_dimension_score:avg{{{dp}}}", "{{province}}",
+         Look(unit=SCORE, min_value=0, max_value=5, w=24)),
+    ])  # fmt: skip
 
-    b = b.with_row(row("Regions"))
-    b = b.with_panel(bar_panel(
-        "Lowest 15 regions", "The 15 regions with the lowest score on this dimension.",
-        [query(f"bottomk(15, max by (region) (pantau_dimension_score{{{dp}}}))", "{{region}}", instant=True)],
-        unit=SCORE, min_value=0, max_value=5, decimals=2, h=12,
-    ))  # fmt: skip
-    b = b.with_panel(histogram_panel(
-        "Score distribution", "The dimension score of every region with one, in buckets over 0-5.",
-        query(f"max by (region) (pantau_dimension_score{{{dp}}})", "{{region}}", instant=True), w=16, h=12,
-    ))  # fmt: skip
-    b = b.with_panel(table_panel(
+    b = with_singles(b.with_row(row("Regions")), [
+        ("bar", "Lowest 15 regions", "The 15 regions with the lowest score on this dimension.",
+         f"bottomk(15, max by (region) (pantau_dimension_score{{{dp}}}))", "{{region}}",
+         Look(unit=SCORE, min_value=0, max_value=5, decimals=2, h=12)),
+        ("histogram", "Score distribution", "The dimension score of every region with one, in buckets over 0-5.",
+         f"max by (region) (pantau_dimension_score{{{dp}}})", "{{region}}", Look(w=16, h=12)),
+    ])  # fmt: skip
+    b = b.with_panel(labelled_table(
         "Regions",
         "Every region of the selected provinces: score, coverage, today's value on its path and the gap "
         "(positive = behind).",
-        [query(f"max by (region, province) (pantau_dimension_score{{{dp}}})", as_table=True),
-         query(f"max by (region, province) (pantau_dimension_coverage_ratio{{{dp}}})", as_table=True),
-         query(f"max by (region, province) (pantau_milestone_expected_score{{{dp}}})", as_table=True),
-         query(f"max by (region, province) (pantau_milestone_gap{{{dp}}})", as_table=True)],
-        columns={"region": "Region", "province": "Province", "Value #A": "Score", "Value #B": "Coverage",
-                 "Value #C": "Expected today", "Value #D": "Gap"},
-        mappings={"region": region_names(), "province": province_names()}, sort_by="Value #D", h=16,
+        "region, province", dp, {"region": "Region", "province": "Province"},
+        {"Score": "pantau_dimension_score", "Coverage": "pantau_dimension_coverage_ratio",
+         "Expected today": "pantau_milestone_expected_score", "Gap": "pantau_milestone_gap"},
+        mappings={"region": region_names(), "province": province_names()}, units={"Value #B": RATIO},
+        sort_by="Value #D", look=Look(h=16),
     ))  # fmt: skip
     return finalise(b)
 
 
 # ---------------------------------------------------------------------------------------- Pipeline
+
+
+#: Single-query time series of the Pipeline health board, by row:
+#: (title, description, expr, legend, unit, width).
+PIPELINE_SERIES: dict[str, list[tuple[str, str, str, str, str, int]]] = {
+    "Ingest": [
+        ("Events accepted by source", "Events written to indicator-events, per intake (http, kafka, csv).",
+         "source:pantau_ingest_events_accepted:rate5m", "{{source}}", PER_SECOND, 8),
+        ("Events rejected by reason", "Events refused at the edge, per intake and reason code.",
+         "source_reason:pantau_ingest_events_rejected:rate5m", "{{source}} {{reason}}", PER_SECOND, 8),
+        ("HTTP requests by route and status", "Requests to the ingest API per route template and status.",
+         "route_status:pantau_ingest_requests:rate5m", "{{route}} {{status}}", "reqps", 8),
+        ("HTTP latency p99 by route", "99th percentile of the ingest API's request duration.",
+         "route:pantau_ingest_request_duration_seconds:p99", "{{route}}", SECONDS, 12),
+        ("Produce latency p99", "From handing records to the producer to the broker's acks (acks=all).",
+         "job:pantau_ingest_produce_latency_seconds:p99", "p99", SECONDS, 12),
+    ],
+    "Dead letters": [
+        ("Dead letters by service and reason",
+         "Records sent to a dead-letter topic, with their reason header. PantauDeadLetterSpike fires on a jump.",
+         "job_reason:pantau_messages_invalid:rate5m", "{{job}} {{reason}}", PER_SECOND, 24),
+    ],
+    "Scoring": [
+        ("Scoring events by outcome", "Indicator events applied, per outcome (scored, duplicate, late, ...).",
+         "outcome:pantau_scoring_events:rate5m", "{{outcome}}", PER_SECOND, 8),
+        ("Region scores published", "RegionScore records written to region-scores.",
+         "job:pantau_region_scores_published:rate5m", "published", PER_SECOND, 8),
+    ],
+    "Kafka consumers": [
+        ("Consumer lag by service and topic", "Messages not yet consumed, summed over partitions.",
+         "job_topic:pantau_consumer_lag_messages:sum", "{{job}} {{topic}}", "short", 12),
+        ("Consumer lag by partition", "A single growing partition points at a hot region or a stuck worker.",
+         f"sum by (job, topic, partition) ({LAG_METRICS})", "{{job}} {{topic}}[{{partition}}]", "short", 12),
+    ],
+    "Alerts and notifications": [
+        ("Notifications by channel and outcome", "Delivery attempts to regional heads, provinces and operations.",
+         "channel_outcome:pantau_notifications:rate5m", "{{channel}} {{outcome}}", PER_SECOND, 8),
+        ("Alert transitions", "Regional alert lifecycle transitions written to maturity-alerts, by kind and state.",
+         f"sum by (kind, state) (rate(pantau_alert_transitions_total[{RATE}]))", "{{kind}} {{state}}", PER_SECOND, 8),
+        ("Regional alerts firing by kind", "Alerts of the alerts service firing, by kind.",
+         "sum by (kind) (pantau_alerts_firing)", "{{kind}}", "short", 8),
+    ],
+}  # fmt: skip
 
 
 def pipeline_health() -> dict[str, Any]:
@@ -385,108 +394,54 @@ def pipeline_health() -> dict[str, Any]:
     b = b.with_panel(stat_panel(
         "Targets up", "Whether Prometheus scraped each service instance (1 = up).",
         [query('up{job=~"pantau-.*"}', "{{job}} {{instance}}", instant=True)],
-        mappings={0: "down", 1: "up"}, thresholds=[(None, "red"), (1, "green")], w=12,
+        mappings={0: "down", 1: "up"}, look=Look(thresholds=[(None, "red"), (1, "green")], w=12),
     ))  # fmt: skip
     b = b.with_panel(stat_panel(
         "Regions held per scoring worker", "Regions whose state each scoring worker holds (its partitions).",
-        [query("pantau_scoring_regions", "{{instance}}", instant=True)], w=6,
+        [query("pantau_scoring_regions", "{{instance}}", instant=True)], look=Look(w=6),
     ))  # fmt: skip
     b = b.with_panel(stat_panel(
         "Pipeline alerts firing", "Alerts of deploy/prometheus/rules/pipeline.alerts.yml firing now.",
         [query('count(ALERTS{alertname=~"Pantau.*", alertstate="firing"}) or vector(0)', "firing", instant=True)],
-        thresholds=[(None, "green"), (1, "red")], w=6,
+        look=Look(thresholds=[(None, "green"), (1, "red")], w=6),
     ))  # fmt: skip
 
-    b = b.with_row(row("Ingest"))
-    b = b.with_panel(timeseries_panel(
-        "Events accepted by source", "Events written to indicator-events, per intake (http, kafka, csv).",
-        [query("source:pantau_ingest_events_accepted:rate5m", "{{source}}")], unit=PER_SECOND, w=8,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Events rejected by reason", "Events refused at the edge, per intake and reason code.",
-        [query("source_reason:pantau_ingest_events_rejected:rate5m", "{{source}} {{reason}}")], unit=PER_SECOND, w=8,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "HTTP requests by route and status", "Requests to the ingest API per route template and status.",
-        [query("route_status:pantau_ingest_requests:rate5m", "{{route}} {{status}}")], unit="reqps", w=8,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "HTTP latency p99 by route", "99th percentile of the ingest API's request duration.",
-        [query("route:pantau_ingest_request_duration_seconds:p99", "{{route}}")], unit=SECONDS,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Produce latency p99", "From handing records to the producer to the broker's acks (acks=all).",
-        [query("job:pantau_ingest_produce_latency_seconds:p99", "p99")], unit=SECONDS,
-    ))  # fmt: skip
-
-    b = b.with_row(row("Dead letters"))
-    b = b.with_panel(timeseries_panel(
-        "Dead letters by service and reason",
-        "Records sent to a dead-letter topic, with their reason header. PantauDeadLetterSpike fires on a jump.",
-        [query("job_reason:pantau_messages_invalid:rate5m", "{{job}} {{reason}}")], unit=PER_SECOND, w=24,
-    ))  # fmt: skip
-
-    b = b.with_row(row("Scoring"))
-    b = b.with_panel(timeseries_panel(
-        "Scoring events by outcome", "Indicator events applied, per outcome (scored, duplicate, late, ...).",
-        [query("outcome:pantau_scoring_events:rate5m", "{{outcome}}")], unit=PER_SECOND, w=8,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Region scores published", "RegionScore records written to region-scores.",
-        [query("job:pantau_region_scores_published:rate5m", "published")], unit=PER_SECOND, w=8,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Event-to-score latency",
-        "From an event's Kafka timestamp to the region score that includes it; the service level is p99 <= 0.5 s.",
-        [query("job:pantau_event_to_score_latency_seconds:p50", "p50"),
-         query("job:pantau_event_to_score_latency_seconds:p99", "p99")],
-        unit=SECONDS, w=8, thresholds=[(None, "green"), (0.5, "red")],
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Record age and state persistence (p99)",
-        "Age of the newest record of each fetched batch when applied, and the time to persist changed states.",
-        [query(f"histogram_quantile(0.99, sum by (le) (rate(pantau_scoring_record_age_seconds_bucket[{RATE}])))",
-               "record age p99"),
-         query(f"histogram_quantile(0.99, sum by (le) (rate(pantau_scoring_persist_seconds_bucket[{RATE}])))",
-               "persist p99")],
-        unit=SECONDS, w=24,
-    ))  # fmt: skip
-
-    b = b.with_row(row("Kafka consumers"))
-    b = b.with_panel(timeseries_panel(
-        "Consumer lag by service and topic", "Messages not yet consumed, summed over partitions.",
-        [query("job_topic:pantau_consumer_lag_messages:sum", "{{job}} {{topic}}")],
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Consumer lag by partition", "A single growing partition points at a hot region or a stuck worker.",
-        [query(f"sum by (job, topic, partition) ({LAG_METRICS})", "{{job}} {{topic}}[{{partition}}]")],
-    ))  # fmt: skip
-
-    b = b.with_row(row("Alerts and notifications"))
-    b = b.with_panel(timeseries_panel(
-        "Notifications by channel and outcome", "Delivery attempts to regional heads, provinces and operations.",
-        [query("channel_outcome:pantau_notifications:rate5m", "{{channel}} {{outcome}}")], unit=PER_SECOND, w=8,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Notification failure ratio", "Failed over finished delivery attempts, per channel.",
-        [query("channel:pantau_notifications_failed:ratio_rate5m", "{{channel}}")],
-        unit=RATIO, min_value=0, max_value=1, w=8,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Notification delivery p99", "From the alert transition to the channel's acknowledgement.",
-        [query("channel:pantau_notification_delivery_seconds:p99", "{{channel}}")],
-        unit=SECONDS, w=8, thresholds=[(None, "green"), (2, "red")],
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Alert transitions", "Regional alert lifecycle transitions written to maturity-alerts, by kind and state.",
-        [query(f"sum by (kind, state) (rate(pantau_alert_transitions_total[{RATE}]))", "{{kind}} {{state}}")],
-        unit=PER_SECOND,
-    ))  # fmt: skip
-    b = b.with_panel(timeseries_panel(
-        "Regional alerts firing by kind", "Alerts of the alerts service firing, by kind.",
-        [query("sum by (kind) (pantau_alerts_firing)", "{{kind}}")],
-    ))  # fmt: skip
+    for section, series in PIPELINE_SERIES.items():
+        b = b.with_row(row(section))
+        b = with_singles(b, [("timeseries", t, desc, expr, legend, Look(unit=unit, w=w))
+                             for t, desc, expr, legend, unit, w in series])  # fmt: skip
+        if section == "Scoring":
+            b = b.with_panel(timeseries_panel(
+                "Event-to-score latency",
+                "From an event's Kafka timestamp to the region score that includes it; the service level is "
+                "p99 <= 0.5 s.",
+                [query("job:pantau_event_to_score_latency_seconds:p50", "p50"),
+                 query("job:pantau_event_to_score_latency_seconds:p99", "p99")],
+                look=Look(unit=SECONDS, w=8, thresholds=[(None, "green"), (0.5, "red")]),
+            ))  # fmt: skip
+            b = b.with_panel(timeseries_panel(
+                "Record age and state persistence (p99)",
+                "Age of the newest record of each fetched batch when applied, and the time to persist changed states.",
+                [query(_p99("pantau_scoring_record_age_seconds"), "record age p99"),
+                 query(_p99("pantau_scoring_persist_seconds"), "persist p99")],
+                look=Look(unit=SECONDS, w=24),
+            ))  # fmt: skip
+        if section == "Alerts and notifications":
+            b = b.with_panel(timeseries_panel(
+                "Notification failure ratio", "Failed over finished delivery attempts, per channel.",
+                [query("channel:pantau_notifications_failed:ratio_rate5m", "{{channel}}")],
+                look=Look(unit=RATIO, min_value=0, max_value=1, w=12),
+            ))  # fmt: skip
+            b = b.with_panel(timeseries_panel(
+                "Notification delivery p99", "From the alert transition to the channel's acknowledgement.",
+                [query("channel:pantau_notification_delivery_seconds:p99", "{{channel}}")],
+                look=Look(unit=SECONDS, w=12, thresholds=[(None, "green"), (2, "red")]),
+            ))  # fmt: skip
     return finalise(b)
+
+
+def _p99(histogram: str) -> str:
+    return f"histogram_quantile(0.99, sum by (le) (rate({histogram}_bucket[{RATE}])))"
 
 
 #: File name (in deploy/grafana/dashboards) -> builder.

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
 from grafana_foundation_sdk.builders import bargauge, histogram, prometheus, stat, table, text, timeseries
 from grafana_foundation_sdk.builders import dashboard as db
@@ -19,6 +20,7 @@ from grafana_foundation_sdk.builders.common import (
     TableSortByFieldState,
     VizLegendOptions,
 )
+from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models.dashboard import (
@@ -35,6 +37,9 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableOption,
     VariableRefresh,
     VariableSort,
+)
+from grafana_foundation_sdk.models.dashboard import (
+    Panel as DashboardPanel,
 )
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 from grafana_foundation_sdk.models.text import TextMode
@@ -63,40 +68,48 @@ def query(expr: str, legend: str = "__auto", *, instant: bool = False, as_table:
 
 # ---------------------------------------------------------------------------------------- panels
 
+#: The panel builders these helpers make; each has the same chainable base methods.
+P = TypeVar("P", timeseries.Panel, stat.Panel, bargauge.Panel, histogram.Panel, table.Panel)
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a panel shows its values: unit, size on the 24-column grid (None: the kind's default),
+    axis or gauge range, decimals, and colour steps ((from value or None, colour), ascending)."""
+
+    unit: str = "short"
+    w: int | None = None
+    h: int | None = None
+    min_value: float | None = None
+    max_value: float | None = None
+    decimals: float | None = None
+    thresholds: Sequence[tuple[float | None, str]] = ()
+
+
+def _base(panel: P, title: str, description: str, targets: Sequence[prometheus.Dataquery], look: Look,
+          size: tuple[int, int]) -> P:  # fmt: skip
+    p = (panel.title(title).description(description).datasource(DATASOURCE).targets(list(targets))
+         .span(look.w or size[0]).height(look.h or size[1]).unit(look.unit))  # fmt: skip
+    if look.min_value is not None:
+        p = p.min(look.min_value)
+    if look.max_value is not None:
+        p = p.max(look.max_value)
+    if look.decimals is not None:
+        p = p.decimals(look.decimals)
+    if look.thresholds:
+        steps = [Threshold(value=v, color=c) for v, c in look.thresholds]
+        p = p.thresholds(db.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps))
+    return p
+
 
 def timeseries_panel(
-    title: str,
-    description: str,
-    targets: Sequence[prometheus.Dataquery],
-    *,
-    unit: str = "short",
-    w: int = 12,
-    h: int = 8,
-    min_value: float | None = None,
-    max_value: float | None = None,
-    thresholds: Sequence[tuple[float | None, str]] | None = None,
+    title: str, description: str, targets: Sequence[prometheus.Dataquery], look: Look = Look()
 ) -> timeseries.Panel:
-    p = (
-        timeseries.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .span(w)
-        .height(h)
-        .unit(unit)
-        .targets(list(targets))
-    )
+    p = _base(timeseries.Panel(), title, description, targets, look, (12, 8))
     p = p.legend(VizLegendOptions().display_mode(common.LegendDisplayMode.LIST).placement(common.LegendPlacement.BOTTOM)
                  .show_legend(True))  # fmt: skip
-    if min_value is not None:
-        p = p.min(min_value)
-    if max_value is not None:
-        p = p.max(max_value)
-    if thresholds:
-        # Shown as dashed lines: a service level or the edge of a band.
-        p = p.thresholds(_thresholds(thresholds)).thresholds_style(
-            GraphThresholdsStyleConfig().mode(common.GraphThresholdsStyleMode.DASHED)
-        )
+    if look.thresholds:  # shown as dashed lines: a service level or the edge of a band
+        p = p.thresholds_style(GraphThresholdsStyleConfig().mode(common.GraphThresholdsStyleMode.DASHED))
     return p
 
 
@@ -104,82 +117,58 @@ def stat_panel(
     title: str,
     description: str,
     targets: Sequence[prometheus.Dataquery],
+    look: Look = Look(),
     *,
-    unit: str = "short",
-    w: int = 4,
-    h: int = 4,
-    decimals: float | None = None,
     mappings: Mapping[Any, str] | None = None,
-    thresholds: Sequence[tuple[float | None, str]] | None = None,
 ) -> stat.Panel:
-    p = (
-        stat.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .span(w)
-        .height(h)
-        .unit(unit)
-        .targets(list(targets))
-    )
+    """The last value of each series, big; coloured by ``look.thresholds`` when it has some."""
+    p = _base(stat.Panel(), title, description, targets, look, (4, 4))
     p = p.graph_mode(common.BigValueGraphMode.NONE).reduce_options(ReduceDataOptions().calcs(["lastNotNull"]))
-    if decimals is not None:
-        p = p.decimals(decimals)
     if mappings:
         p = p.mappings([value_map(mappings)])
-    if thresholds:
-        p = p.thresholds(_thresholds(thresholds)).color_mode(common.BigValueColorMode.BACKGROUND)
+    if look.thresholds:
+        p = p.color_mode(common.BigValueColorMode.BACKGROUND)
     return p
 
 
 def bar_panel(
-    title: str,
-    description: str,
-    targets: Sequence[prometheus.Dataquery],
-    *,
-    unit: str = "short",
-    w: int = 8,
-    h: int = 8,
-    min_value: float | None = None,
-    max_value: float | None = None,
-    decimals: float | None = None,
+    title: str, description: str, targets: Sequence[prometheus.Dataquery], look: Look = Look()
 ) -> bargauge.Panel:
     """Horizontal bars, one per series, of an instant query."""
-    p = (
-        bargauge.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .span(w)
-        .height(h)
-        .unit(unit)
-        .targets(list(targets))
-    )
-    p = (p.orientation(common.VizOrientation.HORIZONTAL).display_mode(common.BarGaugeDisplayMode.GRADIENT)
-         .reduce_options(ReduceDataOptions().calcs(["lastNotNull"])))  # fmt: skip
-    if min_value is not None:
-        p = p.min(min_value)
-    if max_value is not None:
-        p = p.max(max_value)
-    if decimals is not None:
-        p = p.decimals(decimals)
-    return p
+    p = _base(bargauge.Panel(), title, description, targets, look, (8, 8))
+    return (p.orientation(common.VizOrientation.HORIZONTAL).display_mode(common.BarGaugeDisplayMode.GRADIENT)
+            .reduce_options(ReduceDataOptions().calcs(["lastNotNull"])))  # fmt: skip
 
 
 def histogram_panel(
-    title: str, description: str, target: prometheus.Dataquery, *, w: int = 8, h: int = 8, buckets: int = 20
+    title: str, description: str, target: prometheus.Dataquery, look: Look = Look(), buckets: int = 20
 ) -> histogram.Panel:
-    """The distribution of the values of an instant query (one value per region)."""
-    p = (
-        histogram.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .span(w)
-        .height(h)
-        .with_target(target)
-    )
+    """The distribution of the values of an instant query (one value per region) over 0-5."""
+    p = _base(histogram.Panel(), title, description, [target], look, (8, 8))
     return p.bucket_count(buckets).min(0).max(5).combine(True)
+
+
+#: A panel of one query: (kind, title, description, expression, legend, look).
+Single = tuple[Literal["stat", "bar", "timeseries", "histogram"], str, str, str, str, "Look"]
+
+
+def single(spec: Single) -> cogbuilder.Builder[DashboardPanel]:
+    """The panel of ``spec``; its query is instant except for a time series."""
+    kind, title, description, expr, legend, look = spec
+    if kind == "timeseries":
+        return timeseries_panel(title, description, [query(expr, legend)], look)
+    q = query(expr, legend, instant=True)
+    if kind == "stat":
+        return stat_panel(title, description, [q], look)
+    if kind == "bar":
+        return bar_panel(title, description, [q], look)
+    return histogram_panel(title, description, q, look)
+
+
+def with_singles(board: db.Dashboard, specs: Sequence[Single]) -> db.Dashboard:
+    for spec in specs:
+        board = board.with_panel(single(spec))
+    return board
 
 
 def table_panel(
@@ -188,9 +177,9 @@ def table_panel(
     targets: Sequence[prometheus.Dataquery],
     *,
     columns: Mapping[str, str],
-    w: int = 24,
-    h: int = 10,
+    look: Look = Look(),
     mappings: Mapping[str, Mapping[str, str]] | None = None,
+    units: Mapping[str, str] | None = None,
     sort_by: str | None = None,
     descending: bool = True,
 ) -> table.Panel:
@@ -198,17 +187,10 @@ def table_panel(
 
     ``columns`` maps the merged frame's field names (label names, and ``Value #<refId>`` for each
     query's value) to their titles, in display order; other fields are hidden. ``mappings`` maps a
-    field name to value -> display text (region and province names for their codes).
+    field name to value -> display text (region and province names for their codes), ``units`` a field
+    name to its unit. Overrides match the renamed titles: they apply after the transformations.
     """
-    p = (
-        table.Panel()
-        .title(title)
-        .description(description)
-        .datasource(DATASOURCE)
-        .span(w)
-        .height(h)
-        .targets(list(targets))
-    )
+    p = _base(table.Panel(), title, description, targets, look, (24, 10))
     p = p.with_transformation(DataTransformerConfig(id_val="merge", options={}))
     order = {name: i for i, name in enumerate(columns)}
     p = p.with_transformation(
@@ -223,7 +205,9 @@ def table_panel(
         )
     )
     for field, mapping in (mappings or {}).items():
-        p = p.override_by_name(field, [DynamicConfigValue(id_val="mappings", value=[value_map(mapping)])])
+        p = p.override_by_name(columns[field], [DynamicConfigValue(id_val="mappings", value=[value_map(mapping)])])
+    for field, unit in (units or {}).items():
+        p = p.override_by_name(columns[field], [DynamicConfigValue(id_val="unit", value=unit)])
     if sort_by:
         p = p.sort_by([TableSortByFieldState().display_name(columns.get(sort_by, sort_by)).desc(descending)])
     return p
@@ -239,10 +223,6 @@ def row(title: str) -> db.Row:
 
 def value_map(mapping: Mapping[Any, str]) -> ValueMap:
     return ValueMap(options={str(k): ValueMappingResult(text=v) for k, v in mapping.items()})
-
-
-def _thresholds(steps: Sequence[tuple[float | None, str]]) -> db.ThresholdsConfig:
-    return db.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps([Threshold(value=v, color=c) for v, c in steps])
 
 
 # ---------------------------------------------------------------------------------------- variables

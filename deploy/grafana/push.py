@@ -51,16 +51,16 @@ def ensure_folder(api: Any, title: str) -> str:
         return uid
     except GrafanaClientError as exc:
         if exc.status_code != 404:
-            raise PushError(f"reading folder {uid!r}: {exc}") from exc
+            raise PushError(f"reading folder {uid!r}: {_why(exc)}") from exc
     except GrafanaException as exc:
-        raise PushError(f"reading folder {uid!r}: {exc}") from exc
+        raise PushError(f"reading folder {uid!r}: {_why(exc)}") from exc
     for folder in api.folder.get_all_folders() or []:
         if folder.get("title") == title:  # made by hand before, with another uid
             return str(folder["uid"])
     try:
         created = api.folder.create_folder(title, uid=uid)
     except GrafanaException as exc:
-        raise PushError(f"creating folder {title!r}: {exc}") from exc
+        raise PushError(f"creating folder {title!r}: {_why(exc)}") from exc
     return str(created.get("uid", uid))
 
 
@@ -82,7 +82,12 @@ def push(
         try:
             answer = api.dashboard.update_dashboard(payload)
         except GrafanaException as exc:
-            raise PushError(f"pushing board {board.get('uid')!r}: {exc}") from exc
+            raise PushError(f"pushing board {board.get('uid')!r}: {_why(exc)}") from exc
         done.append(Pushed(uid=str(board["uid"]), title=str(board.get("title", "")),
                            url=str(answer.get("url", "")), version=answer.get("version")))  # fmt: skip
     return done
+
+
+def _why(exc: GrafanaException) -> str:
+    status = getattr(exc, "status_code", 0)
+    return f"HTTP {status}: {exc.message}" if status else str(exc)

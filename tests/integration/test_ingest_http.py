@@ -43,7 +43,11 @@ def test_an_accepted_event_is_on_indicator_events_once(start_ingest: StartIngest
     first = ing.post("/v1/events", doc, key)
     assert first.status == 200, first.body
     assert first.body["accepted"] == 1 and first.body["results"][0] == {
-        "index": 0, "event_id": doc["event_id"], "status": "accepted", "errors": []}  # fmt: skip
+        "index": 0,
+        "event_id": doc["event_id"],
+        "status": "accepted",
+        "errors": [],
+    }
     again = ing.post("/v1/events", doc, key)
     assert again.status == 200 and again.body["results"][0]["status"] == "duplicate"
     ndjson = b"\n".join(orjson.dumps(_doc(value=v)) for v in (10.0, 11.0)) + b"\n"
@@ -83,8 +87,11 @@ def test_authorisation_matrix_every_key_every_region_outside_its_scope(start_ing
             refused += 1
         # An indicator outside the scope, in a region inside it.
         if "*" not in scope["indicators"]:
-            got = ing.post("/v1/events", _doc(region_code=allowed["region_code"], indicator_id="GOV_SERVICE_UPTIME",
-                                              unit="percent", value=99.0), key)  # fmt: skip
+            got = ing.post(
+                "/v1/events",
+                _doc(region_code=allowed["region_code"], indicator_id="GOV_SERVICE_UPTIME", unit="percent", value=99.0),
+                key,
+            )
             assert got.status == 403 and got.body["error"]["field"] == "indicator_id"
             refused += 1
         # One forbidden item spoils the batch: the allowed one is not written either.
@@ -109,8 +116,9 @@ def test_mass_assignment_and_bad_items_are_refused_naming_the_field(start_ingest
     for extra, value in (("publisher", "someone-else"), ("is_admin", True), ("score", 5.0)):
         got = ing.post("/v1/events", _doc(**{extra: value}), key)
         assert got.status == 422, got.body
-        assert {"code": "unknown_field", "field": extra} == {k: got.body["results"][0]["errors"][0][k]
-                                                            for k in ("code", "field")}  # fmt: skip
+        assert {"code": "unknown_field", "field": extra} == {
+            k: got.body["results"][0]["errors"][0][k] for k in ("code", "field")
+        }
     cases = {
         "unit": (_doc(unit="mg/m3"), "unit_mismatch"),
         "value": (_doc(value=1500.0), "out_of_bounds"),
@@ -130,8 +138,12 @@ def test_mass_assignment_and_bad_items_are_refused_naming_the_field(start_ingest
 
 
 def test_limits_and_authentication(start_ingest: StartIngest) -> None:
-    ing = start_ingest({"kota-bandung": SCOPES["kota-bandung"]}, INGEST_MAX_BATCH="5",
-                       INGEST_RATE_LIMIT="12/minute", INGEST_MAX_BODY_BYTES="4096")  # fmt: skip
+    ing = start_ingest(
+        {"kota-bandung": SCOPES["kota-bandung"]},
+        INGEST_MAX_BATCH="5",
+        INGEST_RATE_LIMIT="12/minute",
+        INGEST_MAX_BODY_BYTES="4096",
+    )
     wait_ready(ing)
     key = ing.keys["kota-bandung"]
     missing = ing.post("/v1/events", _doc())
@@ -163,13 +175,16 @@ def test_reference_endpoints_and_probes(start_ingest: StartIngest) -> None:
     assert len(ing.get("/v1/regions", ing.keys["jateng"]).body["regions"]) == 35
     fw = ing.get("/v1/framework", ing.keys["dki-bps"]).body
     assert [(i["id"], i["unit"], i["bounds"]) for i in fw["indicators"]] == [
-        ("IPM", "index 0-100", {"min": 0.0, "max": 100.0}), ("P0", "percent", {"min": 0.0, "max": 100.0})]  # fmt: skip
+        ("IPM", "index 0-100", {"min": 0.0, "max": 100.0}),
+        ("P0", "percent", {"min": 0.0, "max": 100.0}),
+    ]
     assert fw["limits"]["max_batch"] == 500
     assert ing.get("/readyz").body == {"status": "ready", "kafka": True, "reason": None}
     assert ing.get("/healthz").body == {"status": "ok"}
     doc = ing.get("/openapi.json").body
     assert {"/v1/events", "/v1/events/ndjson", "/v1/regions", "/v1/framework", "/healthz", "/readyz"} <= set(
-        doc["paths"])  # fmt: skip
+        doc["paths"]
+    )
     unknown = ing.get("/v2/nothing")
     assert unknown.status == 404 and unknown.body["error"]["code"] == "not_found"
     assert metric(ing.metrics(), "pantau_ingest_requests_total", route="unmatched", method="GET", status="404") == 1

@@ -72,40 +72,51 @@ def request(method: str, url: str, data: bytes | None, headers: dict[str, str]) 
 StartIngest = Callable[..., Ingest]
 
 
+def launch_ingest(
+    bootstrap: str, workdir: Path, publishers: dict[str, dict[str, list[str]]] | None = None, **env: str
+) -> Ingest:
+    """Start ``pantau ingest run`` with topics and a publishers file of its own; wait until it answers."""
+    prefix = f"i{uuid.uuid4().hex[:8]}-"
+    create_topics(bootstrap, prefix)
+    pub_file = workdir / f"publishers-{prefix}yaml"
+    keys: dict[str, str] = {}
+    fw, reg = load_framework(), default_registry()
+    for pid, scope in (publishers or {}).items():
+        _pub, keys[pid] = add_publisher(pub_file, pid, pid, make_scope(registry=reg, framework=fw, **scope))
+    port = free_port()
+    base = {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "INGEST_TOPIC_PREFIX": prefix,
+        "INGEST_PORT": str(port),
+        "INGEST_PUBLISHERS_FILE": str(pub_file),
+        "PANTAU_LOG_FORMAT": "json",
+    }
+    proc = ServiceProcess(["ingest", "run"], {**base, **env}, workdir / f"ingest-{prefix}log").start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for("the ingest service to answer", lambda: http_get(url + "/healthz")[0] == 200, timeout=60)
+    except AssertionError:
+        proc.stop()
+        raise AssertionError(f"ingest did not start; log:\n{proc.tail()}") from None
+    return Ingest(proc, url, prefix, bootstrap, keys)
+
+
 @pytest.fixture
 def start_ingest(kafka_bootstrap: str, tmp_path: Path) -> Iterator[StartIngest]:
     """Start an ingest service: ``start(publishers={id: scope kwargs}, bootstrap=..., **INGEST_env)``."""
-    started: list[ServiceProcess] = []
+    started: list[Ingest] = []
 
-    def start(publishers: dict[str, dict[str, list[str]]] | None = None, bootstrap: str | None = None,
-              create: bool = True, **env: str) -> Ingest:  # fmt: skip
-        broker = bootstrap or kafka_bootstrap
-        prefix = f"i{uuid.uuid4().hex[:8]}-"
-        if create:
-            create_topics(broker, prefix)
-        pub_file = tmp_path / f"publishers-{prefix}yaml"
-        keys: dict[str, str] = {}
-        fw, reg = load_framework(), default_registry()
-        for pid, scope in (publishers or {}).items():
-            _pub, keys[pid] = add_publisher(pub_file, pid, pid, make_scope(registry=reg, framework=fw, **scope))
-        port = free_port()
-        base = {
-            "KAFKA_BOOTSTRAP_SERVERS": broker,
-            "INGEST_TOPIC_PREFIX": prefix,
-            "INGEST_PORT": str(port),
-            "INGEST_PUBLISHERS_FILE": str(pub_file),
-            "PANTAU_LOG_FORMAT": "json",
-        }
-        proc = ServiceProcess(["ingest", "run"], {**base, **env}, tmp_path / f"ingest-{len(started)}.log").start()
-        started.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        wait_for("the ingest service to answer", lambda: http_get(url + "/healthz")[0] == 200, timeout=60)
-        return Ingest(proc, url, prefix, broker, keys)
+    def start(
+        publishers: dict[str, dict[str, list[str]]] | None = None, bootstrap: str | None = None, **env: str
+    ) -> Ingest:
+        ing = launch_ingest(bootstrap or kafka_bootstrap, tmp_path, publishers, **env)
+        started.append(ing)
+        return ing
 
     yield start
-    for proc in started:
-        if proc.alive():
-            proc.stop()
+    for ing in started:
+        if ing.proc.alive():
+            ing.proc.stop()
 
 
 def wait_ready(ingest: Ingest, timeout: float = 60) -> None:

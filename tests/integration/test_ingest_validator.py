@@ -27,9 +27,19 @@ def test_poison_records_go_to_the_dlq_while_good_ones_flow(start_ingest: StartIn
     ing = start_ingest()
     raw, out, dlq = ing.topic("indicator-events.raw"), ing.topic("indicator-events"), ing.topic("indicator-events.dlq")
     kpi = a_kpi_entity(kpiValue={"type": "Property", "value": 42.0, "unitCode": "GQ", "observedAt": NOW})
-    notification = {"id": "urn:ngsi-ld:Notification:1", "type": "Notification", "subscriptionId": "urn:sub:7",
-                    "data": [kpi, a_kpi_entity(id="urn:x:2", area={"type": "Property", "value": "35.78"},
-                                               kpiValue={"type": "Property", "value": 9.0, "observedAt": NOW})]}  # fmt: skip
+    notification = {
+        "id": "urn:ngsi-ld:Notification:1",
+        "type": "Notification",
+        "subscriptionId": "urn:sub:7",
+        "data": [
+            kpi,
+            a_kpi_entity(
+                id="urn:x:2",
+                area={"type": "Property", "value": "35.78"},
+                kpiValue={"type": "Property", "value": 9.0, "observedAt": NOW},
+            ),
+        ],
+    }
     good = [
         (b"anything", _doc(region_code="33.74", value=1.0)),  # re-keyed by region on the way out
         (None, orjson.dumps(notification)),  # two good KPI entities
@@ -39,8 +49,12 @@ def test_poison_records_go_to_the_dlq_while_good_ones_flow(start_ingest: StartIn
         "schema_invalid": (b"k2", orjson.dumps({"event_id": "nope", "value": "x"})),
         "ngsi_ld_invalid": (b"k3", orjson.dumps(a_kpi_entity(area=None))),
         "out_of_bounds": (b"k4", _doc(value=-5.0)),
-        "unit_mismatch": (b"k5", orjson.dumps(a_kpi_entity(kpiValue={"type": "Property", "value": 1.0,
-                                                                      "unitCode": "P1", "observedAt": NOW}))),  # fmt: skip
+        "unit_mismatch": (
+            b"k5",
+            orjson.dumps(
+                a_kpi_entity(kpiValue={"type": "Property", "value": 1.0, "unitCode": "P1", "observedAt": NOW})
+            ),
+        ),
         "empty_value": (b"k6", None),
     }
     produce(ing.bootstrap, raw, [good[0], *poison.values(), good[1]])  # type: ignore[list-item]

@@ -94,8 +94,9 @@ def test_publishers_file_keeps_hashes_only(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------- properties
 
 scopes = st.builds(
-    lambda regions, provinces, indicators: Scope(regions=tuple(regions), provinces=tuple(provinces),
-                                                 indicators=tuple(indicators)),  # fmt: skip
+    lambda regions, provinces, indicators: Scope(
+        regions=tuple(regions), provinces=tuple(provinces), indicators=tuple(indicators)
+    ),
     st.lists(st.sampled_from(REGIONS), max_size=5, unique=True),
     st.lists(st.sampled_from(PROVINCES), max_size=2, unique=True),
     st.lists(st.sampled_from(INDICATORS), min_size=1, max_size=4, unique=True),
@@ -123,15 +124,22 @@ class RecordingWriter:
 
 
 @settings(max_examples=60, deadline=None)
-@given(scope=scopes, picks=st.lists(st.tuples(st.sampled_from(REGIONS), st.sampled_from(INDICATORS)), min_size=1,
-                                    max_size=6))  # fmt: skip
+@given(
+    scope=scopes,
+    picks=st.lists(st.tuples(st.sampled_from(REGIONS), st.sampled_from(INDICATORS)), min_size=1, max_size=6),
+)
 def test_a_batch_is_written_whole_or_not_at_all_by_scope(scope: Scope, picks: list[tuple[str, str]]) -> None:
     """No publisher can write another region's or another indicator's events, not even one of a batch."""
     pub, _key = a_publisher(scope)
     writer = RecordingWriter()
-    intake = Intake(Rules(REG, FW, TimeLimits(max_future=FW.indicators[0].validity, max_age=FW.indicators[0].validity)),
-                    writer, RecentIds(100, 60.0), IngestMetrics(CollectorRegistry()), topic="out",
-                    clock=lambda: NOW)  # fmt: skip
+    intake = Intake(
+        Rules(REG, FW, TimeLimits(max_future=FW.indicators[0].validity, max_age=FW.indicators[0].validity)),
+        writer,
+        RecentIds(100, 60.0),
+        IngestMetrics(CollectorRegistry()),
+        topic="out",
+        clock=lambda: NOW,
+    )
     items = [an_event_doc(region_code=r, indicator_id=i, observed_at=NOW.isoformat()) for r, i in picks]
     sub = asyncio.run(intake.submit(items, pub))
     in_scope = all(scope.allows_region(r) and scope.allows_indicator(i) for r, i in picks)
@@ -140,3 +148,13 @@ def test_a_batch_is_written_whole_or_not_at_all_by_scope(scope: Scope, picks: li
     else:
         assert sub.http_status == 403 and writer.records == []
     assert all(rec.key is not None and scope.allows_region(rec.key.decode()) for rec in writer.records)
+
+
+def test_the_example_publishers_file_is_valid() -> None:
+    from pantau.config import REPO_ROOT
+
+    pubs = read_publishers(REPO_ROOT / "deploy" / "ingest" / "publishers.example.yaml")
+    assert [p.id for p in pubs] == ["bandung-command-centre", "diskominfo-jateng", "bps"]
+    for p in pubs:  # every code and id in the example exists
+        make_scope(regions=p.scope.regions, provinces=p.scope.provinces, indicators=p.scope.indicators,
+                   registry=REG, framework=FW)  # fmt: skip

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from schemas.framework import load_framework
 from schemas.regions import default_registry
+from services.ingest.app import duration
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestMetrics
 from services.ingest.openapi import event_in_schema
@@ -19,11 +22,13 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("INGEST_MAX_FUTURE", "PT1M")
     monkeypatch.setenv("INGEST_TOPIC_PREFIX", "x-")
     s = IngestSettings()
-    assert s.max_batch == 50 and s.max_future.total_seconds() == 60 and s.topic("indicator-events") == "x-indicator-events"
+    assert (
+        s.max_batch == 50 and s.max_future.total_seconds() == 60 and s.topic("indicator-events") == "x-indicator-events"
+    )
 
 
 def test_a_rate_limit_below_one_batch_is_refused() -> None:
-    with pytest.raises(ValidationError, match="allows fewer events .100. than a full batch .500."):
+    with pytest.raises(ValidationError, match=r"allows fewer events \(100\) than a full batch \(500\)"):
         IngestSettings(rate_limit="100/second")
     with pytest.raises(ValidationError):
         IngestSettings(rate_limit="lots")
@@ -45,8 +50,11 @@ def test_the_request_schema_pins_units_bounds_and_codes() -> None:
     assert "publisher" not in schema["properties"] and schema["additionalProperties"] is False
     assert len(schema["properties"]["region_code"]["enum"]) == 514
     pm25 = next(b for b in schema["oneOf"] if b["title"] == "ENV_PM25")
-    assert pm25["properties"] == {"indicator_id": {"const": "ENV_PM25"}, "unit": {"const": "ug/m3"},
-                                  "value": {"minimum": 0.0, "maximum": 1000.0}}  # fmt: skip
+    assert pm25["properties"] == {
+        "indicator_id": {"const": "ENV_PM25"},
+        "unit": {"const": "ug/m3"},
+        "value": {"minimum": 0.0, "maximum": 1000.0},
+    }
     assert len(schema["oneOf"]) == len(fw.indicators)
 
 
@@ -70,3 +78,12 @@ def test_metric_names_are_the_contract() -> None:
     }
     for (name, labels), value in samples.items():
         assert reg.get_sample_value(name, dict(labels)) == value, name
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "PT0S"), (5, "PT5S"), (300, "PT5M"), (3605, "PT1H0M5S"), (86_400 * 400, "P400D"), (86_400 + 60, "P1DT1M")],
+)
+def test_durations_are_rfc3339_without_years(seconds: int, text: str) -> None:
+    # RFC 3339 (appendix A) allows no gap between units: 1 hour 5 seconds is PT1H0M5S, not PT1H5S.
+    assert duration(timedelta(seconds=seconds)) == text

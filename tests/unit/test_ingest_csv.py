@@ -43,8 +43,9 @@ def test_what_is_not_a_period(text: str) -> None:
 
 @pytest.mark.parametrize(("indicator", "periods"), [("IPM", 5), ("P0", 1)])
 def test_the_bps_file_loads_every_regions_series(indicator: str, periods: int) -> None:
-    plan = plan_import(BPS, CsvSpec(indicator=indicator, period_column="period", source="bps"), RULES,
-                       publisher="bps-import", now=NOW)  # fmt: skip
+    plan = plan_import(
+        BPS, CsvSpec(indicator=indicator, period_column="period", source="bps"), RULES, publisher="bps-import", now=NOW
+    )
     assert plan.problems == []
     assert plan.rows == 3084 and len(plan.events) == 514 * periods and plan.skipped == 3084 - 514 * periods
     assert len({e.region_code for e in plan.events}) == 514
@@ -55,10 +56,16 @@ def test_the_bps_file_loads_every_regions_series(indicator: str, periods: int) -
         first = next(e for e in plan.events if e.region_code == "11.01" and e.observed_at.year == 2020)
         # First data row of the file: 11.01, IPM, 2020, 67.12.
         assert (first.value, first.unit, first.observed_at, first.publisher, first.source) == (
-            67.12, "index 0-100", datetime(2020, 12, 31, tzinfo=UTC), "bps-import", "bps")  # fmt: skip
+            67.12,
+            "index 0-100",
+            datetime(2020, 12, 31, tzinfo=UTC),
+            "bps-import",
+            "bps",
+        )
     # Planning twice gives the same event ids: importing again adds nothing new.
-    again = plan_import(BPS, CsvSpec(indicator=indicator, period_column="period", source="bps"), RULES,
-                        publisher="bps-import", now=NOW)  # fmt: skip
+    again = plan_import(
+        BPS, CsvSpec(indicator=indicator, period_column="period", source="bps"), RULES, publisher="bps-import", now=NOW
+    )
     assert [e.event_id for e in again.events] == [e.event_id for e in plan.events]
 
 
@@ -72,11 +79,16 @@ def test_errors_name_the_line(tmp_path: Path) -> None:
         "32.74,20x4,70\n"  # line 5: not a period
         "32.75,2024,170\n"  # line 6: out of IPM's bounds [0, 100]
     )
-    plan = plan_import(f, CsvSpec(indicator="IPM", period_column="tahun", value_column="nilai"), RULES,
-                       publisher="p", now=NOW)  # fmt: skip
+    plan = plan_import(
+        f, CsvSpec(indicator="IPM", period_column="tahun", value_column="nilai"), RULES, publisher="p", now=NOW
+    )
     assert len(plan.events) == 1 and plan.events[0].unit == "index 0-100"  # no unit column: the indicator's
     assert [(line, p.code) for line, p in plan.problems] == [
-        (3, "unknown_region"), (4, "invalid_value"), (5, "invalid_value"), (6, "out_of_bounds")]  # fmt: skip
+        (3, "unknown_region"),
+        (4, "invalid_value"),
+        (5, "invalid_value"),
+        (6, "out_of_bounds"),
+    ]
     lines = plan.describe_problems()
     assert lines[0] == f"{f}:3: region_code: '99.99' is not in registry kepmendagri-2025 [unknown_region]"
     assert lines[1] == f"{f}:4: nilai: 'abc' is not a number [invalid_value]"
@@ -85,7 +97,7 @@ def test_errors_name_the_line(tmp_path: Path) -> None:
 def test_a_missing_column_or_indicator_is_an_error(tmp_path: Path) -> None:
     f = tmp_path / "s.csv"
     f.write_text("kode,tahun,nilai\n32.73,2024,1\n")
-    with pytest.raises(ValueError, match="missing column.s. region_code; the file has: kode, tahun, nilai"):
+    with pytest.raises(ValueError, match=r"missing column\(s\) region_code; the file has: kode, tahun, nilai"):
         plan_import(f, CsvSpec(indicator="IPM", period_column="tahun", value_column="nilai"), RULES, publisher="p")
     with pytest.raises(ValueError, match="'NOPE' is not in"):
         plan_import(f, CsvSpec(indicator="NOPE", period_column="tahun"), RULES, publisher="p")

@@ -25,8 +25,14 @@ from tests.builders import an_event_doc
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 RULES = Rules(default_registry(), load_framework(), TimeLimits(timedelta(minutes=5), timedelta(days=3650)))
-PUB = Publisher(id="bandung", name="Bandung", key_id="0123456789ab", key_hash=hash_key("k"),
-                scope=Scope(regions=("32.73",), provinces=("33",), indicators=(ALL,)), created_at=NOW)  # fmt: skip
+PUB = Publisher(
+    id="bandung",
+    name="Bandung",
+    key_id="0123456789ab",
+    key_hash=hash_key("k"),
+    scope=Scope(regions=("32.73",), provinces=("33",), indicators=(ALL,)),
+    created_at=NOW,
+)
 
 
 class FakeWriter:
@@ -76,8 +82,12 @@ def test_statuses_add_up_to_the_http_status() -> None:
     assert _submit(intake, [_doc(value=-1.0), {"nope": 1}]).http_status == 422
     assert len(w.records) == 1
     assert reg.get_sample_value("pantau_ingest_events_accepted_total", {"source": "http"}) == 1
-    assert reg.get_sample_value("pantau_ingest_events_rejected_total", {"source": "http", "reason": "out_of_bounds"}) == 1
-    assert reg.get_sample_value("pantau_ingest_events_rejected_total", {"source": "http", "reason": "missing_field"}) == 1
+    assert (
+        reg.get_sample_value("pantau_ingest_events_rejected_total", {"source": "http", "reason": "out_of_bounds"}) == 1
+    )
+    assert (
+        reg.get_sample_value("pantau_ingest_events_rejected_total", {"source": "http", "reason": "missing_field"}) == 1
+    )
 
 
 def test_a_resubmitted_event_is_a_duplicate_and_not_written_again() -> None:

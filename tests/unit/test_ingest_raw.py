@@ -52,7 +52,10 @@ def test_bad_records_are_dead_lettered_with_reason_and_source(value: bytes | Non
     h = read_headers(dl.headers)
     assert h["pantau.dlq.reason"] == reason and detail in h["pantau.dlq.detail"]
     assert (h["pantau.dlq.source.topic"], h["pantau.dlq.source.partition"], h["pantau.dlq.source.offset"]) == (
-        "raw", "3", "42")  # fmt: skip
+        "raw",
+        "3",
+        "42",
+    )
     assert h["pantau.dlq.service"] == "ingest"
 
 
@@ -60,11 +63,17 @@ def test_a_kpi_entity_maps_to_an_event() -> None:
     doc = ngsi_ld.to_event(a_kpi_entity(), UNITS, "urn:sub:1")
     assert isinstance(doc, dict)
     assert {k: doc[k] for k in ("region_code", "indicator_id", "value", "unit", "observed_at", "source")} == {
-        "region_code": "32.73", "indicator_id": "ENV_PM25", "value": 21.5, "unit": "ug/m3",
-        "observed_at": "2026-11-27T08:00:00+00:00", "source": "aqms-bandung",
-    }  # fmt: skip
-    assert doc["attributes"] == {"ngsi-ld.id": "urn:ngsi-ld:KeyPerformanceIndicator:bandung-pm25",
-                                 "ngsi-ld.subscription": "urn:sub:1"}  # fmt: skip
+        "region_code": "32.73",
+        "indicator_id": "ENV_PM25",
+        "value": 21.5,
+        "unit": "ug/m3",
+        "observed_at": "2026-11-27T08:00:00+00:00",
+        "source": "aqms-bandung",
+    }
+    assert doc["attributes"] == {
+        "ngsi-ld.id": "urn:ngsi-ld:KeyPerformanceIndicator:bandung-pm25",
+        "ngsi-ld.subscription": "urn:sub:1",
+    }
     # The same reading sent again is the same event; another value is another.
     assert ngsi_ld.to_event(a_kpi_entity(), UNITS)["event_id"] == doc["event_id"]  # type: ignore[index]
     other = a_kpi_entity(kpiValue={"type": "Property", "value": 22.0, "observedAt": "2026-11-27T08:00:00Z"})
@@ -73,12 +82,22 @@ def test_a_kpi_entity_maps_to_an_event() -> None:
 
 def test_key_values_form_and_calculation_period() -> None:
     # The Smart Data Models example shape: key-values, period 'to' a date -> the end of that day.
-    entity = {"id": "urn:ngsi-ld:KeyPerformanceIndicator:ipm-2024", "type": "KeyPerformanceIndicator",
-              "name": "IPM", "area": "33.01", "kpiValue": 70.25,
-              "calculationPeriod": {"from": "2024-01-01", "to": "2024-12-31"}, "organization": "BPS"}  # fmt: skip
+    entity = {
+        "id": "urn:ngsi-ld:KeyPerformanceIndicator:ipm-2024",
+        "type": "KeyPerformanceIndicator",
+        "name": "IPM",
+        "area": "33.01",
+        "kpiValue": 70.25,
+        "calculationPeriod": {"from": "2024-01-01", "to": "2024-12-31"},
+        "organization": "BPS",
+    }
     doc = ngsi_ld.to_event(entity, UNITS)
     assert isinstance(doc, dict)
-    assert (doc["unit"], doc["observed_at"], doc["source"]) == ("index 0-100", "2024-12-31T23:59:59.999999+00:00", "BPS")
+    assert (doc["unit"], doc["observed_at"], doc["source"]) == (
+        "index 0-100",
+        "2024-12-31T23:59:59.999999+00:00",
+        "BPS",
+    )
 
 
 @pytest.mark.parametrize(
@@ -98,10 +117,19 @@ def test_bad_kpi_entities_name_the_attribute(entity: dict, field: str) -> None:
 
 
 def test_a_notification_yields_its_good_entities_and_dead_letters_the_rest() -> None:
-    note = {"id": "urn:ngsi-ld:Notification:1", "type": "Notification", "subscriptionId": "urn:sub:1",
-            "data": [a_kpi_entity(), a_kpi_entity(area={"type": "Property", "value": "99.99"}),
-                     a_kpi_entity(id="urn:x:2", kpiValue={"type": "Property", "value": 30, "unitCode": "GQ",
-                                                          "observedAt": "2026-11-27T08:30:00Z"})]}  # fmt: skip
+    note = {
+        "id": "urn:ngsi-ld:Notification:1",
+        "type": "Notification",
+        "subscriptionId": "urn:sub:1",
+        "data": [
+            a_kpi_entity(),
+            a_kpi_entity(area={"type": "Property", "value": "99.99"}),
+            a_kpi_entity(
+                id="urn:x:2",
+                kpiValue={"type": "Property", "value": 30, "unitCode": "GQ", "observedAt": "2026-11-27T08:30:00Z"},
+            ),
+        ],
+    }
     out = _handle(orjson.dumps(note))
     assert [(e.region_code, e.value) for e in out.events] == [("32.73", 21.5), ("32.73", 30.0)]
     assert out.reason == "unknown_region" and out.dead_letter is not None
@@ -111,7 +139,8 @@ def test_a_notification_yields_its_good_entities_and_dead_letters_the_rest() -> 
 
 
 def test_a_stated_unit_that_is_not_the_indicators_is_refused() -> None:
-    entity = a_kpi_entity(kpiValue={"type": "Property", "value": 21.5, "unitCode": "P1",
-                                    "observedAt": "2026-11-27T08:00:00Z"})  # fmt: skip
+    entity = a_kpi_entity(
+        kpiValue={"type": "Property", "value": 21.5, "unitCode": "P1", "observedAt": "2026-11-27T08:00:00Z"}
+    )
     out = _handle(orjson.dumps(entity))
     assert out.reason == "unit_mismatch" and out.events == []

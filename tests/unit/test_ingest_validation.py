@@ -47,12 +47,14 @@ def test_bounds_and_time_limits_are_inclusive() -> None:
         an_indicator_event(observed_at=NOW - timedelta(days=30)),
     ):
         assert check_event(ok, REG, FW, now=NOW, limits=LIMITS) is None
-    ahead = check_event(an_indicator_event(observed_at=NOW + timedelta(minutes=5, microseconds=1)), REG, FW,
-                        now=NOW, limits=LIMITS)  # fmt: skip
+    ahead = check_event(
+        an_indicator_event(observed_at=NOW + timedelta(minutes=5, microseconds=1)), REG, FW, now=NOW, limits=LIMITS
+    )
     assert ahead is not None and (ahead.code, ahead.field) == ("observed_in_future", "observed_at")
     assert "more than 5 minutes ahead of 2026-11-27T09:00:00+00:00" in ahead.message
-    old = check_event(an_indicator_event(observed_at=NOW - timedelta(days=30, seconds=1)), REG, FW,
-                      now=NOW, limits=LIMITS)  # fmt: skip
+    old = check_event(
+        an_indicator_event(observed_at=NOW - timedelta(days=30, seconds=1)), REG, FW, now=NOW, limits=LIMITS
+    )
     assert old is not None and old.code == "observed_too_old" and "more than 30 days before" in old.message
 
 
@@ -73,8 +75,10 @@ def test_item_validation_is_strict_and_names_every_field() -> None:
     got = validate_item(an_event_doc(value="21.5", event_id="x", extra=1), RULES, NOW, "pub")
     assert isinstance(got, list)
     assert {(p.code, p.field) for p in got} == {
-        ("invalid_value", "value"), ("invalid_value", "event_id"), ("unknown_field", "extra")
-    }  # fmt: skip
+        ("invalid_value", "value"),
+        ("invalid_value", "event_id"),
+        ("unknown_field", "extra"),
+    }
 
 
 def test_publisher_comes_from_the_key_and_may_not_be_sent() -> None:

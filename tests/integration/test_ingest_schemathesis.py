@@ -1,0 +1,101 @@
+"""Schemathesis (pinned in uv.lock) against the running ingest service's OpenAPI document.
+
+It drives schemathesis's own engine (what ``schemathesis run`` does): its pytest loader for
+fixtures does not work with pytest 9. Every built-in check runs, among them: not_a_server_error,
+negative_data_rejection (invalid data rejected), positive_data_acceptance (valid data accepted) and
+ignored_auth (a request without the key, or with a wrong one, must get 401). Two things the
+document cannot say are told to schemathesis here:
+
+- ``observed_at`` must lie within the service's time window (at most 5 minutes ahead, at most 10
+  years back): date-times are drawn from that window;
+- a batch with some invalid items is answered 207 (the valid items are written, each invalid one is
+  rejected with its field and code), so 207 is a correct answer to a batch that breaks the schema.
+  200 never is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.engine import from_schema
+from schemathesis.engine.events import FatalError, NonFatalError, ScenarioFinished
+from schemathesis.transport import requests as schemathesis_requests
+
+from tests.integration.test_ingest_support import Ingest, launch_ingest, wait_ready
+
+NDJSON = "application/x-ndjson"
+NEGATIVE_EXPECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx", "207"]
+
+
+def _recent_datetimes() -> st.SearchStrategy[str]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    naive = st.datetimes(min_value=now - timedelta(days=3000), max_value=now)
+    zones = st.sampled_from([UTC, *(datetime.now(UTC).astimezone().tzinfo,)])
+    return st.builds(lambda d, tz: d.replace(tzinfo=UTC).astimezone(tz).isoformat(), naive, zones)
+
+
+schemathesis.openapi.format("date-time", _recent_datetimes())
+
+
+@schemathesis.serializer(NDJSON)
+def _ndjson(_ctx: Any, value: Any) -> bytes:
+    """A list of events becomes one line each; anything else is sent as a single line, as a client would."""
+    lines = value if isinstance(value, list) else [value]
+    return b"".join(json.dumps(v).encode() + b"\n" for v in lines)  # json: negative data has huge integers
+
+
+@pytest.fixture(scope="module")
+def ingest(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ingest]:
+    ing = launch_ingest(kafka_bootstrap, tmp_path_factory.mktemp("schemathesis"),
+                        {"everything": {"regions": ["*"], "indicators": ["*"]}},
+                        INGEST_RATE_LIMIT="1000000/minute", INGEST_VALIDATOR="false")  # fmt: skip
+    wait_ready(ing)
+    yield ing
+    ing.proc.stop()
+
+
+# Negative data includes bodies of megabytes (refused with 413); hypothesis warns about their repr.
+@pytest.mark.filterwarnings("ignore:Generating overly large repr")
+def test_the_api_keeps_its_openapi_contract(ingest: Ingest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The phases of ``schemathesis run`` (examples, coverage, fuzzing, stateful), every check."""
+    # grafana-client brings niquests, whose urllib3-future takes the place of urllib3 under requests; its pool
+    # container has no .keys(), which schemathesis's count of open connections (used only to resend a request
+    # on a dropped keep-alive connection) calls.
+    monkeypatch.setattr(schemathesis_requests, "_count_opened_connections", lambda _session: 0)
+    config = schemathesis.Config.from_dict({
+        "generation": {"max-examples": 40},
+        "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
+        "checks": {"negative_data_rejection": {"expected-statuses": NEGATIVE_EXPECTED}},
+        "headers": {"Authorization": f"Bearer {ingest.keys['everything']}"},
+        "request-timeout": 30,
+        # The coverage phase enumerates every enum value of every oneOf branch of the event schema (514
+        # regions x 44 indicators): about 24,000 requests per POST operation, minutes each on two cores.
+        # The POST operations get the fuzzing phase (positive and negative) instead; the others get all.
+        "operations": [{"include-path-regex": "^/v1/events", "phases": {"coverage": {"enabled": False}}}],
+    })  # fmt: skip
+    schema = schemathesis.openapi.from_url(ingest.url + "/openapi.json", config=config)
+    failures: list[str] = []
+    checked: Counter[str] = Counter()
+    for event in from_schema(schema).execute():
+        if isinstance(event, FatalError | NonFatalError):
+            failures.append(f"{type(event).__name__}: {getattr(event, 'info', None) or event}")
+        if not isinstance(event, ScenarioFinished):
+            continue
+        for nodes in event.recorder.checks.values():
+            for node in nodes:
+                checked[node.name] += 1
+                if node.failure_info is not None:
+                    f = node.failure_info.failure
+                    failures.append(f"{event.recorder.label} [{node.name}] {f.title}: {f.message}\n"
+                                    f"{node.failure_info.code_sample}")  # fmt: skip
+    assert not failures, "\n\n".join(dict.fromkeys(failures))
+    # The checks the issue names did run, on many requests.
+    for name in ("not_a_server_error", "negative_data_rejection", "positive_data_acceptance", "ignored_auth"):
+        assert checked[name] >= 10, (name, checked)
