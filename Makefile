@@ -8,7 +8,7 @@ PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
 .PHONY: help install kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
-        lint format typecheck schemas bench bench-scoring bench-ingest clean grafana manifests
+        lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts clean grafana manifests
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,13 +56,16 @@ typecheck: install ## mypy (strict on schemas/ and the domain modules)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/mypy --explicit-package-bases deploy/grafana deploy/k8s
 
-bench: bench-scoring bench-ingest ## Run every benchmark (results appended to bench/RESULTS.md)
+bench: bench-scoring bench-ingest bench-alerts ## Run every benchmark (results appended to bench/RESULTS.md)
 
 bench-scoring: kafka-jars ## Scoring benchmark: 1M events, one worker vs a raw consumer, latency at 2k/s
 	$(VENV)/bin/python bench/scoring.py --events 1000000 --rate 2000 --latency-seconds 60
 
 bench-ingest: kafka-jars ## Ingest benchmark: HTTP events/s in batches of 500 and one by one (p50/p99) vs a raw producer
 	$(VENV)/bin/python bench/ingest.py --events 200000 --single 10000 --batch 500 --concurrency 4
+
+bench-alerts: kafka-jars ## Alerts benchmark: event crossing a threshold -> webhook, p50/p99, at 2k events/s background
+	$(VENV)/bin/python bench/alerts.py --rate 2000 --probes 30
 
 schemas: install ## Re-export the JSON Schema files of the contracts into schemas/json
 	$(PANTAU) schemas export

@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -162,7 +163,12 @@ async def probe_all(args: argparse.Namespace, bootstrap: str, prefix: str, regio
     return lat, hop
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)  # so that the workers it started are stopped (finally below)
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rate", type=int, default=2000, help="background events/s")
     ap.add_argument("--probes", type=int, default=30)

@@ -41,14 +41,22 @@ sys.path.insert(0, str(ROOT))
 from pantau.config import PlatformSettings  # noqa: E402
 from pantau.feed import synthetic_events  # noqa: E402
 from pantau.kafka_local import LocalKafka, wait_for_broker  # noqa: E402
-from pantau.topics_admin import admin_client, ensure_topics  # noqa: E402
 from schemas.framework import load_framework  # noqa: E402
 from schemas.regions import default_registry  # noqa: E402
 from services.ingest.domain.auth import ALL, Scope  # noqa: E402
 from services.ingest.publishers import add_publisher  # noqa: E402
-from tests.integration.helpers import free_port, http_get  # noqa: E402
+from tests.integration.helpers import create_topics, free_port, http_get  # noqa: E402
 
 Record = tuple[bytes, bytes]
+
+
+def broker() -> str:
+    """The bootstrap address of the broker to measure against (the local one is started if need be)."""
+    settings = PlatformSettings()
+    if not settings.external_kafka:
+        LocalKafka.from_settings(settings).up()
+    wait_for_broker(settings.bootstrap_servers)
+    return settings.bootstrap_servers
 
 
 def log(msg: str) -> None:
@@ -119,15 +127,9 @@ def main() -> int:
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     args = ap.parse_args()
 
-    settings = PlatformSettings()
-    if not settings.external_kafka:
-        LocalKafka.from_settings(settings).up()
-    bootstrap = settings.bootstrap_servers
-    wait_for_broker(bootstrap)
+    bootstrap = broker()
     prefix = f"bench-{uuid.uuid4().hex[:6]}-"
-    admin = admin_client(bootstrap)
-    ensure_topics(admin, prefix=prefix)
-    admin.close()
+    create_topics(bootstrap, prefix)
     fw = load_framework()
     regions = sorted(default_registry().regions)
     batch_events = list(synthetic_events(fw, regions, args.events, seed=1))
@@ -195,10 +197,11 @@ def main() -> int:
         f"(mean {statistics.fmean(single_lat) * 1000:.1f}) |",
         f"| ingest peak RSS | {rss:,.0f} MiB |",
     ]
-    print("\n".join(lines))
+    report = "\n".join(lines) + "\n"
+    print(report)
     if not args.no_record:
-        with (ROOT / "bench" / "RESULTS.md").open("a") as f:
-            f.write("\n".join(lines) + "\n")
+        with (ROOT / "bench" / "RESULTS.md").open("a") as results:
+            results.write(report)
     return 0
 
 

@@ -388,6 +388,12 @@ def create_app(svc: IngestService) -> FastAPI:
     }  # fmt: skip
 
     async def submit(pub: Publisher, items: list[Any]) -> Response:
+        """Check the batch's size, spend its cost of the key's rate, hand it to the intake, render the result."""
+        try:
+            check_batch(items)
+        except ApiError as exc:
+            return request_error(exc.status, exc.code, exc.message, exc.field or "(body)")
+        spend(pub, len(items))
         sub = await svc.intake.submit(items, pub)
         if sub.http_status == 503:
             log.warning("kafka unavailable: answered 503", reason=svc.writer.why_not_ready, items=len(items))
@@ -414,11 +420,6 @@ def create_app(svc: IngestService) -> FastAPI:
             items = doc
         else:
             return request_error(422, INVALID_BODY, "the body must be an event (object) or a batch (array)", "(body)")
-        try:
-            check_batch(items)
-        except ApiError as exc:
-            return request_error(exc.status, exc.code, exc.message, exc.field or "(body)")
-        spend(pub, len(items))
         return await submit(pub, items)
 
     @app.post("/v1/events/ndjson", summary="Send a batch as NDJSON", responses=post_responses, response_model=None,
@@ -435,11 +436,6 @@ def create_app(svc: IngestService) -> FastAPI:
                 items.append(orjson.loads(line))
             except orjson.JSONDecodeError as exc:
                 items.append(Undecodable(str(exc)))
-        try:
-            check_batch(items)
-        except ApiError as exc:
-            return request_error(exc.status, exc.code, exc.message, exc.field or "(body)")
-        spend(pub, len(items))
         return await submit(pub, items)
 
     @app.get("/v1/regions", summary="The regions this key may send for", response_model=RegionsView,

@@ -27,13 +27,12 @@ from faust.types import Message, StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
-from pantau import logs
+from pantau import faust_patches, logs
 from schemas.dlq import dlq_headers
 from schemas.framework import load_framework
 from schemas.regions import default_registry
 from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
-from pantau import faust_patches
 from services.scoring.config import ScoringSettings
 from services.scoring.domain import Outcome, weakest_indicators
 from services.scoring.domain.state import to_micros

@@ -98,7 +98,8 @@ class Scorer:
         except ValidationError as exc:
             reason = "undecodable" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema_invalid"
             return Rejection(reason, describe_validation_error(exc))
-        problem = check_event(ev, self.regions, self.framework, key=None if key is None else key.decode(errors="replace"))
+        record_key = None if key is None else key.decode(errors="replace")
+        problem = check_event(ev, self.regions, self.framework, key=record_key)
         if problem is not None:
             return Rejection(problem.code, str(problem))
         region = ev.region_code
