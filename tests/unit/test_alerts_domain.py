@@ -13,7 +13,7 @@ from schemas.alerts import AlertKind, AlertState, Severity
 from schemas.framework import parse_framework
 from schemas.masterplan import Masterplan, Milestone, expected_on, last_milestone, next_milestone
 from schemas.scores import DimensionScore, ElementScore, IndicatorScore, RegionScore, ScoreStatus
-from services.alerts.domain.engine import RegionAlerts, evaluate
+from services.alerts.domain.engine import RegionAlerts, evaluate, reevaluate
 from services.alerts.domain.lifecycle import Track, step
 from services.alerts.domain.rules import Observation, Rules, drivers, observe, trend_slope
 from tests.builders import an_indicator_doc, framework_doc
@@ -232,3 +232,15 @@ class Lifecycle(RuleBasedStateMachine):
 
 Lifecycle.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 TestLifecycle = Lifecycle.TestCase
+
+
+def test_a_pending_alert_fires_on_time_alone() -> None:
+    plan = a_plan((dt.date(2025, 1, 1), {"index": 3.0}), (dt.date(2027, 1, 1), {"index": 3.0}))
+    rules = Rules(pending_for=dt.timedelta(minutes=5))
+    state = RegionAlerts()
+    first = evaluate(state, a_score(T0, 2.0, 2.0), plan, FW, rules)
+    assert {e.state for e in first} == {AlertState.PENDING}
+    assert not state.pending_due(T0 + dt.timedelta(minutes=4), rules.pending_for)
+    assert reevaluate(state, T0 + dt.timedelta(minutes=4), plan, FW, rules) == []
+    later = reevaluate(state, T0 + dt.timedelta(minutes=5), plan, FW, rules)
+    assert {(e.kind, e.state) for e in later} >= {(AlertKind.BEHIND_TRAJECTORY, AlertState.FIRING)}
