@@ -46,7 +46,9 @@ class IngestSettings(BaseSettings):
     produce_timeout: float = Field(default=5.0, gt=0, description="Longest wait for the broker's ack (s) before 503.")
     probe_interval: float = Field(default=1.0, gt=0, description="How often the broker's reachability is checked (s).")
     retry_after: int = Field(default=5, gt=0, description="Retry-After (s) of a 503 answer.")
-    linger_ms: int = Field(default=2, ge=0, description="Producer linger: batches concurrent requests together.")
+    linger_ms: int = Field(
+        default=0, ge=0, description="Producer linger (ms); concurrent requests batch while one is in flight."
+    )
     # ---- the raw-topic validator
     validator: bool = Field(default=True, description="Run the raw-topic validator in the same process.")
     validator_group: str = "pantau-ingest-validator"

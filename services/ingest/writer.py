@@ -52,7 +52,7 @@ class KafkaWriter:
         required_topics: Sequence[str],
         timeout: float = 5.0,
         probe_interval: float = 1.0,
-        linger_ms: int = 2,
+        linger_ms: int = 0,
         client_id: str = "pantau-ingest",
     ) -> None:
         self.bootstrap = bootstrap
