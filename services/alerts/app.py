@@ -31,6 +31,7 @@ from prometheus_client import generate_latest
 from pydantic import ValidationError
 
 from pantau import faust_patches, logs
+from pantau.topics_admin import ensure_changelogs
 from schemas.alerts import AlertEvent, AlertState, EscalationLevel
 from schemas.common import province_of
 from schemas.framework import load_framework
@@ -87,6 +88,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         web_enabled=True,
     )
     faust_patches.set_fetch_max_wait(0.05)
+    ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["plans", "alert-state", "deliveries"],
+                      DEFAULT_PARTITIONS)  # fmt: skip
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     plans_topic = app.topic(settings.topic("masterplan-milestones"), **raw)
     scores_topic = app.topic(settings.topic("region-scores"), **raw)

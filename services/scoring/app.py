@@ -28,6 +28,7 @@ from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
 from pantau import faust_patches, logs
+from pantau.topics_admin import ensure_changelogs
 from schemas.dlq import dlq_headers
 from schemas.framework import load_framework
 from schemas.regions import default_registry
@@ -60,6 +61,7 @@ class ScoringService:
 
 def build(settings: ScoringSettings) -> ScoringService:
     faust_patches.set_fetch_max_wait(settings.fetch_max_wait)
+    ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["region-state"], DEFAULT_PARTITIONS)
     framework = load_framework(settings.framework_file)
     (settings.data_dir / settings.app_id).mkdir(parents=True, exist_ok=True)
     metrics = ScoringMetrics()
