@@ -244,3 +244,12 @@ def test_a_pending_alert_fires_on_time_alone() -> None:
     assert reevaluate(state, T0 + dt.timedelta(minutes=4), plan, FW, rules) == []
     later = reevaluate(state, T0 + dt.timedelta(minutes=5), plan, FW, rules)
     assert {(e.kind, e.state) for e in later} >= {(AlertKind.BEHIND_TRAJECTORY, AlertState.FIRING)}
+
+
+def test_a_trend_seen_over_minutes_is_not_projected_months_ahead() -> None:
+    # Three points over 2 minutes; the milestone is 8 days away: 8 d > 6 x 2 min, so no projection.
+    plan = a_plan((dt.date(2025, 1, 1), {"index": 1.0}), (dt.date(2026, 1, 11), {"index": 3.6}))
+    now = T0 + dt.timedelta(days=2)
+    history = [(now.timestamp() - 120, 2.4), (now.timestamp() - 60, 2.3)]
+    obs = {o.kind for o in observe(a_score(now, 2.2, 2.2), plan, "index", history, FW, Rules())}
+    assert AlertKind.AT_RISK not in obs

@@ -37,6 +37,7 @@ class Rules:
     drop_window: dt.timedelta = dt.timedelta(days=7)
     sample_every: dt.timedelta = dt.timedelta(hours=1)
     min_trend_points: int = 3
+    max_extrapolation: float = 6.0  # project a trend at most this many times the span it was seen over
 
     def severity(self, gap: float) -> Severity:
         if gap >= self.critical_gap:
@@ -140,8 +141,9 @@ def observe(
         upcoming = next_milestone(plan, target, day)
         recent = [(t, v) for t, v in history if t >= t_now - rules.lookback.total_seconds()] + [(t_now, current)]
         slope = trend_slope(recent) if len(recent) >= rules.min_trend_points else None
-        if upcoming is not None and slope is not None:
-            due_ts = dt.datetime.combine(upcoming.due, dt.time(), dt.UTC).timestamp()
+        due_ts = dt.datetime.combine(upcoming.due, dt.time(), dt.UTC).timestamp() if upcoming else t_now
+        span = t_now - recent[0][0]
+        if upcoming is not None and slope is not None and due_ts - t_now <= rules.max_extrapolation * span:
             projected = current + slope * (due_ts - t_now)
             goal = upcoming.targets[target]
             short = goal - projected
