@@ -9,8 +9,6 @@ Not on the boards, and why:
   kab/kota (schemas/data has codes, names, population and area only);
 - the weakest indicators of a region: indicators are not metric labels (about 68 per region would
   multiply the series); the Region detail board links to ``pantau scores show`` instead;
-- alerts of one region: ``pantau_alerts_firing`` is labelled by province, not region; the Region
-  detail board shows the region's gaps to its plan and the alerts firing in its province.
 """
 
 from __future__ import annotations
@@ -212,9 +210,9 @@ def region_detail() -> dict[str, Any]:
          "Today's value on the index's interpolated masterplan path minus the index (positive = behind).",
          f'max(pantau_milestone_gap{{{r}, dimension="index"}})', "gap",
          Look(unit=SCORE, decimals=2, thresholds=BEHIND, w=4)),
-        ("stat", "Alerts firing in the province",
-         "Regional alerts firing in province $province (the alerts metric is labelled by province, not region).",
-         'sum(pantau_alerts_firing{province="$province"})', "firing", Look(w=4)),
+        ("stat", "Alerts firing",
+         "Alerts firing now for this region (its index and dimensions, every kind).",
+         f"sum(pantau_region_alerts_firing{{{r}}}) or vector(0)", "firing", Look(w=4)),
     ])  # fmt: skip
 
     b = b.with_row(row("Against the plan"))
@@ -255,11 +253,13 @@ def region_detail() -> dict[str, Any]:
         sort_by="Value #A", look=Look(w=8, h=8),
     ))  # fmt: skip
     b = b.with_panel(table_panel(
-        "Regional alerts in the province",
-        "Alerts firing in province $province, by kind and severity (per-region alerts go to the region's head "
-        "by webhook and email).",
-        [query('sum by (kind, severity) (pantau_alerts_firing{province="$province"})', as_table=True)],
-        columns={"kind": "Kind", "severity": "Severity", "Value": "Firing"},
+        "Active alerts",
+        "Alerts firing now for this region: kind, target (the index or a dimension) and severity. Each went "
+        "to the region head's office by webhook and email; open alerts with their figures: GET /alerts on "
+        "the alerts service (port 6067). A row of 0 means none.",
+        [query(f"sum by (kind, target, severity) (pantau_region_alerts_firing{{{r}}}) or vector(0)",
+               as_table=True)],
+        columns={"kind": "Kind", "target": "Target", "severity": "Severity", "Value": "Firing"},
         sort_by="Value", look=Look(w=12, h=8),
     ))  # fmt: skip
     b = b.with_panel(text_panel(

@@ -341,15 +341,22 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     @app.timer(interval=5.0)
     async def gauges() -> None:
         firing: dict[tuple[str, str, str], int] = {}
+        per_region: list[tuple[str, str, str, str, str]] = []
         for region_key, raw_state in list(states.items()):
-            st = RegionAlerts.model_validate_json(raw_state)
+            region = region_key.decode()
+            st = held.get(region) or RegionAlerts.model_validate_json(raw_state)
             for track_key, track in st.tracks.items():
                 if track.state is AlertState.FIRING:
-                    k = (track_key.split("/", 1)[1], track.severity.value, province_of(region_key.decode()))
+                    target, kind = track_key.split("/", 1)
+                    k = (kind, track.severity.value, province_of(region))
                     firing[k] = firing.get(k, 0) + 1
+                    per_region.append((region, province_of(region), kind, target, track.severity.value))
         metrics.firing.clear()
         for (kind, severity, province), n in firing.items():
             metrics.firing.labels(kind, severity, province).set(n)
+        metrics.region_firing.clear()
+        for labels in per_region:
+            metrics.region_firing.labels(*labels).set(1)
         adopted = 0
         for raw_plan in list(plans.values()):
             adopted += bool(orjson.loads(raw_plan).get("programme", {}).get("masterplan_adopted"))

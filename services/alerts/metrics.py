@@ -10,6 +10,10 @@ class AlertsMetrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
         self.firing = Gauge("pantau_alerts_firing", "Alerts firing now.", ["kind", "severity", "province"], registry=r)
+        self.region_firing = Gauge(
+            "pantau_region_alerts_firing", "1 for each alert firing now, per region (absent when none).",
+            ["region", "province", "kind", "target", "severity"], registry=r,
+        )  # fmt: skip
         self.transitions = Counter(
             "pantau_alert_transitions_total", "Alert lifecycle transitions written.", ["kind", "state"], registry=r
         )
