@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import signal
 import statistics
@@ -38,6 +37,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import log, report  # noqa: E402
 from pantau.config import PlatformSettings  # noqa: E402
 from pantau.kafka_local import LocalKafka, wait_for_broker  # noqa: E402
 from pantau.topics_admin import admin_client, ensure_topics  # noqa: E402
@@ -47,10 +47,6 @@ from tests.integration.helpers import TINY_FRAMEWORK, free_port, http_get  # noq
 SECRET = "whsec_cGFudGF1LWJlbmNoLXdlYmhvb2stc2VjcmV0LTAx"
 GOOD = {"GOV_UPTIME": ("percent", 99.5), "GOV_RESPONSE_HOURS": ("hours", 20.0), "ENV_PM25": ("ug/m3", 4.0)}
 BAD = {"GOV_UPTIME": ("percent", 91.0), "GOV_RESPONSE_HOURS": ("hours", 96.0), "ENV_PM25": ("ug/m3", 80.0)}
-
-
-def log(msg: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 def event(region: str, ind: str, unit: str, value: float) -> bytes:
@@ -224,25 +220,14 @@ def main() -> int:
             proc.wait(60)
     if not lat:
         raise SystemExit("no probe was notified")
-    lines = [
-        f"\n## Alerts, {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        "",
-        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; Kafka local "
-        f"single node; scoring publish interval 1 s (default); alerts pending_for 0 s.",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| background load | {args.rate:,} events/s over {len(regions)} regions |",
-        f"| baseline: one Kafka hop (produce -> consume, acks=all), p50 / p99 | {q(hop, 0.5) * 1000:,.0f} / "
-        f"{q(hop, 0.99) * 1000:,.0f} ms |",
-        f"| event crossing a threshold -> firing webhook received, p50 | {q(lat, 0.5) * 1000:,.0f} ms |",
-        f"| ... p99 ({len(lat)} of {args.probes} probes notified) | {q(lat, 0.99) * 1000:,.0f} ms |",
-        f"| **ratio p50 / Kafka hop p50** | **{q(lat, 0.5) / statistics.median(hop):.1f}** |",
-    ]
-    print("\n".join(lines))
-    if not args.no_record:
-        with (ROOT / "bench" / "RESULTS.md").open("a") as f:
-            f.write("\n".join(lines) + "\n")
+    report("Alerts", "Kafka local single node; scoring publish interval 1 s (default); alerts pending_for 0 s.", [
+        ("background load", f"{args.rate:,} events/s over {len(regions)} regions"),
+        ("baseline: one Kafka hop (produce -> consume, acks=all), p50 / p99",
+         f"{q(hop, 0.5) * 1000:,.0f} / {q(hop, 0.99) * 1000:,.0f} ms"),
+        ("event crossing a threshold -> firing webhook received, p50", f"{q(lat, 0.5) * 1000:,.0f} ms"),
+        (f"... p99 ({len(lat)} of {args.probes} probes notified)", f"{q(lat, 0.99) * 1000:,.0f} ms"),
+        ("**ratio p50 / Kafka hop p50**", f"**{q(lat, 0.5) / statistics.median(hop):.1f}**"),
+    ], record=not args.no_record)  # fmt: skip
     return 0
 
 

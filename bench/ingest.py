@@ -21,14 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -38,6 +36,7 @@ from aiokafka import AIOKafkaProducer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import log, report  # noqa: E402
 from pantau.config import PlatformSettings  # noqa: E402
 from pantau.feed import synthetic_events  # noqa: E402
 from pantau.kafka_local import LocalKafka, wait_for_broker  # noqa: E402
@@ -57,10 +56,6 @@ def broker() -> str:
         LocalKafka.from_settings(settings).up()
     wait_for_broker(settings.bootstrap_servers)
     return settings.bootstrap_servers
-
-
-def log(msg: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 async def raw_produce(bootstrap: str, topic: str, records: Sequence[Record]) -> float:
@@ -178,30 +173,18 @@ def main() -> int:
         service.terminate()
         service.wait(60)
 
-    lines = [
-        f"\n## Ingest, {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        "",
-        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"Kafka local single node; one `pantau ingest run` (uvicorn, one process); {args.concurrency} aiohttp "
-        "clients on the same machine.",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| raw aiokafka producer, {args.events:,} events (baseline) | {raw_rate:,.0f} events/s |",
-        f"| HTTP, batches of {args.batch} ({args.events:,} events) | {batch_rate:,.0f} events/s |",
-        f"| **ratio batches / raw producer** | **{batch_rate / raw_rate:.3f}** |",
-        f"| batch request latency p50 / p99 | {_ms(batch_lat, 0.5)} / {_ms(batch_lat, 0.99)} ms |",
-        f"| HTTP, one event per request ({args.single:,} events) | {single_rate:,.0f} events/s |",
-        f"| **ratio one by one / raw producer** | **{single_rate / raw_rate:.3f}** |",
-        f"| single request latency p50 / p99 | {_ms(single_lat, 0.5)} / {_ms(single_lat, 0.99)} ms "
-        f"(mean {statistics.fmean(single_lat) * 1000:.1f}) |",
-        f"| ingest peak RSS | {rss:,.0f} MiB |",
-    ]
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if not args.no_record:
-        with (ROOT / "bench" / "RESULTS.md").open("a") as results:
-            results.write(report)
+    report("Ingest", f"Kafka local single node; one `pantau ingest run` (uvicorn, one process); "
+           f"{args.concurrency} aiohttp clients on the same machine.", [
+        (f"raw aiokafka producer, {args.events:,} events (baseline)", f"{raw_rate:,.0f} events/s"),
+        (f"HTTP, batches of {args.batch} ({args.events:,} events)", f"{batch_rate:,.0f} events/s"),
+        ("**ratio batches / raw producer**", f"**{batch_rate / raw_rate:.3f}**"),
+        ("batch request latency p50 / p99", f"{_ms(batch_lat, 0.5)} / {_ms(batch_lat, 0.99)} ms"),
+        (f"HTTP, one event per request ({args.single:,} events)", f"{single_rate:,.0f} events/s"),
+        ("**ratio one by one / raw producer**", f"**{single_rate / raw_rate:.3f}**"),
+        ("single request latency p50 / p99", f"{_ms(single_lat, 0.5)} / {_ms(single_lat, 0.99)} ms "
+                                              f"(mean {statistics.fmean(single_lat) * 1000:.1f})"),
+        ("ingest peak RSS", f"{rss:,.0f} MiB"),
+    ], record=not args.no_record)  # fmt: skip
     return 0
 
 

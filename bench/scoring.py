@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from kafka import KafkaConsumer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import log, report  # noqa: E402
 from pantau.config import PlatformSettings  # noqa: E402
 from pantau.feed import event_bytes, synthetic_events, typical_range  # noqa: E402
 from pantau.kafka_local import LocalKafka, wait_for_broker  # noqa: E402
@@ -41,10 +41,6 @@ from schemas.framework import load_framework  # noqa: E402
 from schemas.regions import default_registry  # noqa: E402
 from services.scoring.metrics import LATENCY_BUCKETS  # noqa: E402
 from tests.integration.helpers import free_port, http_get  # noqa: E402
-
-
-def log(msg: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 async def produce(bootstrap: str, topic: str, records, total: int) -> float:
@@ -262,28 +258,17 @@ def main() -> int:
         worker.terminate()
         worker.wait(60)
 
-    lines = [
-        f"\n## Scoring, {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        "",
-        f"Machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"Kafka local single node; store {args.store}; publish interval {args.publish_interval}s.",
-        "",
-        "| measure | value |",
-        "|---|---|",
-        f"| events | {args.events:,} over {len(regions)} regions, {len(fw.indicators)} indicators |",
-        f"| producer (aiokafka, acks=all, idempotent) | {produce_rate:,.0f} events/s |",
-        f"| raw aiokafka consumer (baseline) | {raw_rate:,.0f} events/s |",
-        f"| one scoring worker, sustained | {score_rate:,.0f} events/s |",
-        f"| **ratio worker / raw consumer** | **{score_rate / raw_rate:.3f}** |",
-        f"| latency at {args.rate:,} events/s, p50 | {_ms(p50)} |",
-        f"| latency at {args.rate:,} events/s, p99 | {_ms(p99)} |",
-        f"| of which in Kafka and the fetch (record age when applied, p99 of batches) | {_ms(age_p99)} |",
-        f"| worker peak RSS | {rss:,.0f} MiB |",
-    ]
-    print("\n".join(lines))
-    if not args.no_record:
-        with (ROOT / "bench" / "RESULTS.md").open("a") as f:
-            f.write("\n".join(lines) + "\n")
+    report("Scoring", f"Kafka local single node; store {args.store}; publish interval {args.publish_interval}s.", [
+        ("events", f"{args.events:,} over {len(regions)} regions, {len(fw.indicators)} indicators"),
+        ("producer (aiokafka, acks=all, idempotent)", f"{produce_rate:,.0f} events/s"),
+        ("raw aiokafka consumer (baseline)", f"{raw_rate:,.0f} events/s"),
+        ("one scoring worker, sustained", f"{score_rate:,.0f} events/s"),
+        ("**ratio worker / raw consumer**", f"**{score_rate / raw_rate:.3f}**"),
+        (f"latency at {args.rate:,} events/s, p50", _ms(p50)),
+        (f"latency at {args.rate:,} events/s, p99", _ms(p99)),
+        ("of which in Kafka and the fetch (record age when applied, p99 of batches)", _ms(age_p99)),
+        ("worker peak RSS", f"{rss:,.0f} MiB"),
+    ], record=not args.no_record)  # fmt: skip
     return 0
 
 

@@ -16,21 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import logging
 import time
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import faust
 import orjson
-from faust.streams import _current_event as current_event_var
-from faust.types import Message, StreamT
+from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 from pydantic import ValidationError
 
-from pantau import faust_patches, logs
+from pantau import faust_app, faust_patches, logs
 from pantau.topics_admin import ensure_changelogs
 from schemas.alerts import AlertEvent, AlertState, EscalationLevel
 from schemas.common import province_of
@@ -62,31 +59,17 @@ class AlertsService:
 def build(settings: AlertsSettings, notify_settings: NotifySettings | None = None) -> AlertsService:
     framework = load_framework(settings.framework_file)
     rules = settings.rules()
-    (settings.data_dir / settings.app_id).mkdir(parents=True, exist_ok=True)
     metrics = AlertsMetrics()
     metrics.masterplans_target.set(NATIONAL_MASTERPLAN_TARGET)
     notify_settings = notify_settings or NotifySettings()
     notifier = Notifier.from_settings(notify_settings, NotifyMetrics(metrics.registry))
     secret = notify_settings.ack_secret.get_secret_value() if notify_settings.ack_secret else None
     tokens = AckTokens(secret, notify_settings.public_url, notify_settings.ack_ttl)
-    app = faust.App(
-        settings.app_id,
-        broker=f"kafka://{settings.bootstrap_servers}",
-        store="memory://" if settings.store == "memory" else "rocksdb://",
-        datadir=str(settings.data_dir / settings.app_id),
-        web_host=settings.web_host,
-        web_port=settings.web_port,
-        web_bind=settings.web_host,
-        topic_partitions=DEFAULT_PARTITIONS,
-        topic_allow_declare=True,
-        broker_commit_interval=settings.commit_interval,
-        broker_session_timeout=settings.session_timeout,
-        broker_heartbeat_interval=settings.session_timeout / 4,
-        consumer_auto_offset_reset="earliest",
-        producer_acks=-1,
-        table_cleanup_interval=3600.0,
-        web_enabled=True,
-    )
+    app = faust_app.make_app(
+        settings.app_id, bootstrap=settings.bootstrap_servers, store=settings.store, data_dir=settings.data_dir,
+        web_host=settings.web_host, web_port=settings.web_port, commit_interval=settings.commit_interval,
+        session_timeout=settings.session_timeout,
+    )  # fmt: skip
     faust_patches.set_fetch_max_wait(0.05)
     ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["plans", "alert-state", "deliveries"],
                       DEFAULT_PARTITIONS)  # fmt: skip
@@ -199,14 +182,9 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         _milestone_gauges(metrics, score, plan, framework_targets)
 
     def write_state(region: str, partition: int, state: RegionAlerts) -> None:
-        """A table write goes to the current event's partition: make it the region's own."""
-        message = Message(scores_topic.get_topic_name(), partition, -1, 0.0, 0, None, region.encode(), b"", None)
-        holder = app.create_event(region.encode(), b"", None, message)
-        token = current_event_var.set(weakref.ref(holder))
-        try:
+        """Outside an agent's stream: the write goes to the region's partition of region-scores."""
+        with faust_app.on_partition(app, scores_topic.get_topic_name(), partition, region.encode()):
             states[region.encode()] = state.model_dump_json().encode()
-        finally:
-            current_event_var.reset(token)
 
     faust_patches.route_topic_batches(scores_topic.get_topic_name(), score_batch)
 
@@ -364,14 +342,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
 
     @app.timer(interval=5.0)
     async def lag() -> None:
-        consumer = app.consumer
-        for tp in consumer.assignment():
-            if tp.topic not in (scores_topic.get_topic_name(), alerts_topic.get_topic_name()):
-                continue
-            pos = await consumer.position(tp)
-            hw = consumer.highwater(tp)
-            if pos is not None and hw is not None:
-                metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, hw - pos))
+        await faust_app.export_lag(app, {scores_topic.get_topic_name(), alerts_topic.get_topic_name()},
+                                   metrics.consumer_lag)  # fmt: skip
 
     @app.page("/metrics")
     async def metrics_page(web: Any, request: Request) -> Response:
@@ -439,16 +411,7 @@ def _milestone_gauges(
             metrics.milestone_gap.labels(reg, prov, target).set(expected - current)
 
 
-class _Worker(faust.Worker):
-    log_format = "auto"
-
-    def on_setup_root_logger(self, logger: Any, level: int) -> None:
-        super().on_setup_root_logger(logger, level)
-        logs.configure(logging.getLevelName(level), self.log_format)
-
-
 def run_worker(settings: AlertsSettings, log_format: str = "auto") -> None:
     """Run one alerts worker until SIGTERM/SIGINT (faust stops the app gracefully)."""
     svc = build(settings)
-    _Worker.log_format = log_format
-    _Worker(svc.app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
+    faust_app.run(svc.app, settings.log_level, log_format)

@@ -13,21 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import time
 import traceback
-import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from faust.streams import _current_event as current_event_var
-from faust.types import Message, StreamT
+from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
-from pantau import faust_patches, logs
+from pantau import faust_app, faust_patches, logs
 from pantau.topics_admin import ensure_changelogs
 from schemas.dlq import dlq_headers
 from schemas.framework import load_framework
@@ -63,24 +60,11 @@ def build(settings: ScoringSettings) -> ScoringService:
     faust_patches.set_fetch_max_wait(settings.fetch_max_wait)
     ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["region-state"], DEFAULT_PARTITIONS)
     framework = load_framework(settings.framework_file)
-    (settings.data_dir / settings.app_id).mkdir(parents=True, exist_ok=True)
     metrics = ScoringMetrics()
-    store = "memory://" if settings.store == "memory" else "rocksdb://"
-    app = faust.App(
-        settings.app_id,
-        broker=f"kafka://{settings.bootstrap_servers}",
-        store=store,
-        datadir=str(settings.data_dir / settings.app_id),
-        web_host=settings.web_host,
-        web_port=settings.web_port,
-        web_bind=settings.web_host,
-        topic_partitions=DEFAULT_PARTITIONS,
-        topic_allow_declare=True,
-        broker_commit_interval=settings.commit_interval,
-        broker_session_timeout=settings.session_timeout,
-        broker_heartbeat_interval=settings.session_timeout / 4,
-        consumer_auto_offset_reset="earliest",
-        producer_acks=-1,
+    app = faust_app.make_app(
+        settings.app_id, bootstrap=settings.bootstrap_servers, store=settings.store, data_dir=settings.data_dir,
+        web_host=settings.web_host, web_port=settings.web_port, commit_interval=settings.commit_interval,
+        session_timeout=settings.session_timeout,
         # A RegionScore is ~10 KB: with faust's default 16 KB batches every score is a batch of its
         # own, and publication waits a broker round trip per partition for every one or two scores.
         producer_max_batch_size=1_048_576,
@@ -91,9 +75,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         # stop faust must not wait for that: what is not yet acknowledged is simply not committed,
         # is redelivered, and is recognised by the offset kept in the region state.
         stream_wait_empty=False,
-        table_cleanup_interval=3600.0,
-        web_enabled=True,
-    )
+    )  # fmt: skip
     source = app.topic(settings.topic("indicator-events"), key_type=bytes, value_type=bytes,
                        key_serializer="raw", value_serializer="raw")  # fmt: skip
     scores_topic_name = settings.topic("region-scores")
@@ -120,13 +102,6 @@ def build(settings: ScoringSettings) -> ScoringService:
             service=SERVICE,
         ))  # fmt: skip
 
-    def holder_event(region: str) -> Any:
-        """An event on the region's source partition: a table write goes to the current event's partition."""
-        partition = scorer.partition_of[region]
-        key = region.encode()
-        message = Message(source_name, partition, -1, 0.0, 0, None, key, b"", None)
-        return app.create_event(key, b"", None, message)
-
     async def flush(force: bool = False) -> None:
         """Persist changed region states, then acknowledge the records they hold."""
         async with svc.flush_lock:
@@ -139,12 +114,8 @@ def build(settings: ScoringSettings) -> ScoringService:
             for n, (region, data) in enumerate(scorer.take_unpersisted(), 1):
                 if n % 32 == 0:
                     await asyncio.sleep(0)  # a full flush takes ~0.2 s: let records and publications through
-                event = holder_event(region)  # held here: the context variable keeps a weak reference
-                token = current_event_var.set(weakref.ref(event))
-                try:
+                with faust_app.on_partition(app, source_name, scorer.partition_of[region], region.encode()):
                     table[region.encode()] = data
-                finally:
-                    current_event_var.reset(token)
             metrics.persist_seconds.observe(time.perf_counter() - t0)
             svc.last_persist = time.monotonic()
             consumer = app.consumer
@@ -234,14 +205,7 @@ def build(settings: ScoringSettings) -> ScoringService:
 
     @app.timer(interval=5.0)
     async def lag() -> None:
-        consumer = app.consumer
-        for tp in consumer.assignment():
-            if tp.topic != source.get_topic_name():
-                continue
-            pos = await consumer.position(tp)
-            hw = consumer.highwater(tp)
-            if pos is not None and hw is not None:
-                metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, hw - pos))
+        await faust_app.export_lag(app, {source_name}, metrics.consumer_lag)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
@@ -284,16 +248,6 @@ def build(settings: ScoringSettings) -> ScoringService:
     return svc
 
 
-class _Worker(faust.Worker):
-    """faust's Worker with Pantau's structured logging instead of its own format."""
-
-    log_format = "auto"
-
-    def on_setup_root_logger(self, logger: Any, level: int) -> None:
-        super().on_setup_root_logger(logger, level)
-        logs.configure(logging.getLevelName(level), self.log_format)
-
-
 def run_worker(settings: ScoringSettings, log_format: str = "auto") -> None:
     """Run one worker until SIGTERM/SIGINT (faust's Worker stops the app gracefully)."""
     svc = build(settings)
@@ -301,6 +255,4 @@ def run_worker(settings: ScoringSettings, log_format: str = "auto") -> None:
     # walks them all every few thousand allocations (a full collection stalls the loop for tens of ms).
     gc.freeze()
     gc.set_threshold(50_000, 50, 1000)
-    _Worker.log_format = log_format
-    worker = _Worker(svc.app, loglevel=settings.log_level.lower(), quiet=True)
-    worker.execute_from_commandline()
+    faust_app.run(svc.app, settings.log_level, log_format)

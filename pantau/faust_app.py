@@ -1,0 +1,98 @@
+"""What the faust services share: the app's settings, the worker with Pantau's logs, table writes
+on a chosen partition, and consumer lag as a gauge."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import faust
+from faust.streams import _current_event as current_event_var
+from faust.types import Message
+from prometheus_client import Gauge
+
+from pantau import logs
+from schemas.topics import DEFAULT_PARTITIONS
+
+
+def make_app(
+    app_id: str,
+    *,
+    bootstrap: str,
+    store: str,
+    data_dir: Path,
+    web_host: str,
+    web_port: int,
+    commit_interval: float,
+    session_timeout: float,
+    **extra: Any,
+) -> faust.App:
+    """A faust App on the Pantau defaults: acks=all, earliest offsets, loopback web, 12 partitions."""
+    (data_dir / app_id).mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        app_id,
+        broker=f"kafka://{bootstrap}",
+        store="memory://" if store == "memory" else "rocksdb://",
+        datadir=str(data_dir / app_id),
+        web_host=web_host,
+        web_port=web_port,
+        web_bind=web_host,
+        topic_partitions=DEFAULT_PARTITIONS,
+        topic_allow_declare=True,
+        broker_commit_interval=commit_interval,
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=session_timeout / 4,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        table_cleanup_interval=3600.0,
+        web_enabled=True,
+        **extra,
+    )
+
+
+@contextmanager
+def on_partition(app: faust.App, topic: str, partition: int, key: bytes) -> Iterator[None]:
+    """Table writes inside go to ``partition`` (faust writes to the current event's partition).
+
+    For writes outside an agent's stream: a batch path, a timer. The partition must be the one of
+    the records the table follows, so that the changelog stays co-partitioned with them.
+    """
+    message = Message(topic, partition, -1, 0.0, 0, None, key, b"", None)
+    event = app.create_event(key, b"", None, message)  # held here: the context variable keeps a weak reference
+    token = current_event_var.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        current_event_var.reset(token)
+
+
+async def export_lag(app: faust.App, topics: set[str], gauge: Gauge) -> None:
+    """High watermark minus position of each assigned partition of ``topics``, into ``gauge``."""
+    consumer = app.consumer
+    for tp in consumer.assignment():
+        if tp.topic not in topics:
+            continue
+        pos = await consumer.position(tp)
+        hw = consumer.highwater(tp)
+        if pos is not None and hw is not None:
+            gauge.labels(tp.topic, str(tp.partition)).set(max(0, hw - pos))
+
+
+class Worker(faust.Worker):
+    """faust's Worker with Pantau's structured logging instead of its own format."""
+
+    log_format = "auto"
+
+    def on_setup_root_logger(self, logger: Any, level: int) -> None:
+        super().on_setup_root_logger(logger, level)
+        logs.configure(logging.getLevelName(level), self.log_format)
+
+
+def run(app: faust.App, log_level: str, log_format: str) -> None:
+    """Run ``app`` until SIGTERM/SIGINT (faust's Worker stops it gracefully)."""
+    Worker.log_format = log_format
+    Worker(app, loglevel=log_level.lower(), quiet=True).execute_from_commandline()
