@@ -7,7 +7,7 @@ VENV := .venv
 PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help install kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
+.PHONY: help install system-deps kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
         lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts clean grafana manifests
 
 help: ## List every target with what it does
@@ -19,6 +19,13 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	@touch $@
 
 install: $(VENV)/.installed ## Install the locked Python dependencies into .venv (uv sync --frozen)
+
+system-deps: ## Install Prometheus, promtool and Alertmanager from Debian when missing (apt-get; sudo if not root)
+	@if ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager; \
+	fi
 
 kafka-jars: install ## Fetch the pinned Apache Kafka jars from Maven Central into .pantau/kafka/libs
 	$(PANTAU) kafka fetch
@@ -35,13 +42,13 @@ topics: kafka-up ## Create the registry's topics (idempotent) and report drift
 run: kafka-jars ## Start the platform on the embedded default (Kafka, topics, services); Ctrl-C stops it
 	$(PANTAU) run
 
-test: kafka-jars ## Run every test (unit and integration; the suite starts the real broker itself)
+test: kafka-jars system-deps ## Run every test (unit and integration; the suite starts the real broker, Prometheus, Alertmanager)
 	$(PYTEST)
 
 test-unit: install ## Run the unit tests only (no I/O)
 	$(PYTEST) tests/unit
 
-test-integration: kafka-jars ## Run the integration tests against the real broker
+test-integration: kafka-jars system-deps ## Run the integration tests against the real broker
 	$(PYTEST) tests/integration
 
 lint: install ## ruff lint and format check
