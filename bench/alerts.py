@@ -37,10 +37,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import log, report  # noqa: E402
-from pantau.config import PlatformSettings  # noqa: E402
-from pantau.kafka_local import LocalKafka, wait_for_broker  # noqa: E402
-from pantau.topics_admin import admin_client, ensure_topics  # noqa: E402
+from bench.common import broker_with_topics, log, report  # noqa: E402
 from schemas.regions import default_registry  # noqa: E402
 from tests.integration.helpers import TINY_FRAMEWORK, free_port, http_get  # noqa: E402
 
@@ -170,15 +167,7 @@ def main() -> int:
     ap.add_argument("--probes", type=int, default=30)
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     args = ap.parse_args()
-    settings = PlatformSettings()
-    if not settings.external_kafka:
-        LocalKafka.from_settings(settings).up()
-    bootstrap = settings.bootstrap_servers
-    wait_for_broker(bootstrap)
-    prefix = f"benchal-{uuid.uuid4().hex[:6]}-"
-    admin = admin_client(bootstrap)
-    ensure_topics(admin, prefix=prefix)
-    admin.close()
+    bootstrap, prefix = broker_with_topics("benchal")
     regions = sorted(default_registry().regions)
     tmp = Path(tempfile.mkdtemp(prefix="pantau-bench-alerts-"))
     fw = tmp / "tiny.yaml"

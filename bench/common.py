@@ -29,3 +29,25 @@ def report(title: str, setup: str, rows: list[tuple[str, str]], record: bool) ->
     if record:
         with RESULTS.open("a") as f:
             f.write("\n".join(lines) + "\n")
+
+
+def broker_with_topics(stem: str) -> tuple[str, str]:
+    """The broker to measure against (the local one, started if need be) and a fresh topic prefix
+    with the registry's topics created under it."""
+    import uuid
+
+    from pantau.config import PlatformSettings
+    from pantau.kafka_local import LocalKafka, wait_for_broker
+    from pantau.topics_admin import admin_client, ensure_topics
+
+    settings = PlatformSettings()
+    if not settings.external_kafka:
+        LocalKafka.from_settings(settings).up()
+    wait_for_broker(settings.bootstrap_servers)
+    prefix = f"{stem}-{uuid.uuid4().hex[:6]}-"
+    admin = admin_client(settings.bootstrap_servers)
+    try:
+        ensure_topics(admin, prefix=prefix)
+    finally:
+        admin.close()
+    return settings.bootstrap_servers, prefix

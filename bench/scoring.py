@@ -22,7 +22,6 @@ import random
 import subprocess
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,11 +31,8 @@ from kafka import KafkaConsumer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import log, report  # noqa: E402
-from pantau.config import PlatformSettings  # noqa: E402
+from bench.common import broker_with_topics, log, report  # noqa: E402
 from pantau.feed import event_bytes, synthetic_events, typical_range  # noqa: E402
-from pantau.kafka_local import LocalKafka, wait_for_broker  # noqa: E402
-from pantau.topics_admin import admin_client, ensure_topics  # noqa: E402
 from schemas.framework import load_framework  # noqa: E402
 from schemas.regions import default_registry  # noqa: E402
 from services.scoring.metrics import LATENCY_BUCKETS  # noqa: E402
@@ -180,15 +176,7 @@ def main() -> int:
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     args = ap.parse_args()
 
-    settings = PlatformSettings()
-    if not settings.external_kafka:
-        LocalKafka.from_settings(settings).up()
-    bootstrap = settings.bootstrap_servers
-    wait_for_broker(bootstrap)
-    prefix = f"bench-{uuid.uuid4().hex[:6]}-"
-    admin = admin_client(bootstrap)
-    ensure_topics(admin, prefix=prefix)
-    admin.close()
+    bootstrap, prefix = broker_with_topics("bench")
     topic = prefix + "indicator-events"
     fw = load_framework()
     regions = sorted(default_registry().regions)

@@ -18,14 +18,14 @@ import asyncio
 import datetime as dt
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 import orjson
 from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pantau import faust_app, faust_patches, logs
 from pantau.topics_admin import ensure_changelogs
@@ -44,6 +44,7 @@ from services.alerts.notify import AckTokens, Notification, Notifier, NotifyMetr
 
 log = logs.get("pantau.alerts")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+M = TypeVar("M", bound=BaseModel)
 LEVELS = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
 STATE_REFRESH = 30.0
 
@@ -112,14 +113,20 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         plan_cache.clear()
         held.clear()
 
+    def read(model: type[M], value: bytes | None, where: str, reason: str) -> M | None:
+        """The record as ``model``; None (counted, logged with where it is) when it is not one."""
+        try:
+            return model.model_validate_json(value or b"")
+        except ValidationError as exc:
+            metrics.invalid.labels(reason).inc()
+            log.error("alerts.record_invalid", reason=reason, where=where, error=str(exc)[:500])
+            return None
+
     @app.agent(plans_topic, name="follow-plans")
     async def follow_plans(stream: StreamT[Any]) -> None:
         async for event in stream.events():
-            try:
-                plan = Masterplan.model_validate_json(event.value)
-            except ValidationError as exc:
-                metrics.invalid.labels("masterplan_invalid").inc()
-                log.error("alerts.plan_invalid", where=_where(event.message), error=str(exc)[:500])
+            plan = read(Masterplan, event.value, _where(event.message), "masterplan_invalid")
+            if plan is None:
                 continue
             region = plan.region_code
             plans[region.encode()] = event.value
@@ -155,12 +162,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         faust_patches.ack_offsets(app.consumer, tp, records[0].offset, records[-1].offset)
 
     async def judge(record: Any) -> None:
-        try:
-            score = RegionScore.model_validate_json(record.value)
-        except ValidationError as exc:
-            metrics.invalid.labels("score_invalid").inc()
-            log.error("alerts.score_invalid", where=f"{record.topic}[{record.partition}]@{record.offset}",
-                      error=str(exc)[:500])  # fmt: skip
+        score = read(RegionScore, record.value, f"{record.topic}[{record.partition}]@{record.offset}", "score_invalid")
+        if score is None:
             return
         if score.framework != framework.key:
             return  # scores of another framework version (a re-scoring run)
@@ -205,7 +208,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     async def find_pending() -> None:
         """After a restart (or a rebalance), pick up the regions whose state holds a pending alert."""
         for region_key, raw_state in list(states.items()):
-            st = RegionAlerts.model_validate_json(raw_state)
+            st = held.get(region_key.decode()) or RegionAlerts.model_validate_json(raw_state)
             if st.partition is not None:
                 _track_pending(region_key.decode(), st.partition, st)
 
@@ -227,11 +230,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     @app.agent(alerts_topic, name="notify")
     async def notify(stream: StreamT[Any]) -> None:
         async for event in stream.events():
-            try:
-                alert = AlertEvent.model_validate_json(event.value)
-            except ValidationError as exc:
-                metrics.invalid.labels("alert_invalid").inc()
-                log.error("alerts.alert_invalid", where=_where(event.message), error=str(exc)[:500])
+            alert = read(AlertEvent, event.value, _where(event.message), "alert_invalid")
+            if alert is None:
                 continue
             key = alert.alert_id.encode()
             open_alert = deliveries.get(key)
