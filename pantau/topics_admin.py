@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
+from kafka.errors import KafkaTimeoutError
 
+from pantau import logs
 from schemas.topics import TOPICS, TopicSpec
+
+log = logs.get(__name__)
 
 ERR_TOPIC_EXISTS = 36
 
@@ -41,7 +46,7 @@ def ensure_topics(
     ``prefix`` namespaces the topic names (tests use it to get topics of their own).
     """
     new = [NewTopic(prefix + s.name, s.partitions, replication_factor, topic_configs=s.configs()) for s in specs]
-    result = admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
+    result = _create(admin, new)
     reports: dict[str, TopicReport] = {}
     for t in result["topics"]:
         name, code = t["name"], t["error_code"]
@@ -103,9 +108,25 @@ def ensure_changelogs(bootstrap: str, app_id: str, tables: list[str], partitions
     try:
         new = [NewTopic(f"{app_id}-{t}-changelog", partitions, 1, topic_configs={"cleanup.policy": "compact"})
                for t in tables]  # fmt: skip
-        result = admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
+        result = _create(admin, new)
         for t in result["topics"]:
             if t["error_code"] not in (0, ERR_TOPIC_EXISTS):
                 raise RuntimeError(f"cannot create {t['name']}: error {t['error_code']}: {t.get('error_message')}")
     finally:
         admin.close()
+
+
+def _create(admin: KafkaAdminClient, new: list[NewTopic], attempts: int = 6) -> Any:
+    """create_topics that waits for the new topics' metadata, again if it is slow to show.
+
+    A broker that has just restarted with many topics to recover creates new ones at once but can
+    take longer than kafka-python's 10 s wait to report them; asking again finds them existing.
+    """
+    for attempt in range(attempts):
+        try:
+            return admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
+        except KafkaTimeoutError:
+            if attempt == attempts - 1:
+                raise
+            log.info("topics.metadata_slow", attempt=attempt + 1)
+    raise AssertionError("unreachable")
