@@ -50,4 +50,19 @@ def broker_with_topics(stem: str) -> tuple[str, str]:
         ensure_topics(admin, prefix=prefix)
     finally:
         admin.close()
+    drop_topics_at_exit(settings.bootstrap_servers, prefix)
     return settings.bootstrap_servers, prefix
+
+
+def drop_topics_at_exit(bootstrap: str, prefix: str) -> None:
+    """At exit, delete the run's topics: every topic whose name has ``prefix`` (the workers' app ids,
+    and so their changelogs, carry it too)."""
+    import atexit
+
+    from pantau.topics_admin import delete_topics
+
+    def drop() -> None:
+        gone = delete_topics(bootstrap, keep=lambda name: prefix not in name)
+        log(f"deleted the run's {len(gone)} topics ({prefix}*)")
+
+    atexit.register(drop)

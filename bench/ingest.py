@@ -36,7 +36,7 @@ from aiokafka import AIOKafkaProducer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import log, report  # noqa: E402
+from bench.common import drop_topics_at_exit, log, report  # noqa: E402
 from pantau.config import PlatformSettings  # noqa: E402
 from pantau.feed import synthetic_events  # noqa: E402
 from pantau.kafka_local import LocalKafka, wait_for_broker  # noqa: E402
@@ -125,6 +125,7 @@ def main() -> int:
     bootstrap = broker()
     prefix = f"bench-{uuid.uuid4().hex[:6]}-"
     create_topics(bootstrap, prefix)
+    drop_topics_at_exit(bootstrap, prefix)
     fw = load_framework()
     regions = sorted(default_registry().regions)
     batch_events = list(synthetic_events(fw, regions, args.events, seed=1))

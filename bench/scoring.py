@@ -35,6 +35,7 @@ from bench.common import broker_with_topics, log, report  # noqa: E402
 from pantau.feed import event_bytes, synthetic_events, typical_range  # noqa: E402
 from schemas.framework import load_framework  # noqa: E402
 from schemas.regions import default_registry  # noqa: E402
+from services.scoring.config import ScoringSettings  # noqa: E402
 from services.scoring.metrics import LATENCY_BUCKETS  # noqa: E402
 from tests.integration.helpers import free_port, http_get  # noqa: E402
 
@@ -123,6 +124,12 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def quantile_from_histogram(text: str, name: str, q: float) -> float:
     buckets = []
     for line in text.splitlines():
@@ -142,6 +149,17 @@ def quantile_from_histogram(text: str, name: str, q: float) -> float:
             return prev_le + (le - prev_le) * ((rank - prev_c) / max(c - prev_c, 1e-9))
         prev_le, prev_c = le, c
     return buckets[-1][0]
+
+
+def share_within(text: str, name: str, le: float) -> float:
+    """The share of observations at or below the bucket bound ``le`` (an exact count, no interpolation)."""
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith(name + "_bucket{"):
+            bound = line.split('le="')[1].split('"')[0]
+            counts[float("inf") if bound == "+Inf" else float(bound)] = float(line.rsplit(" ", 1)[1])
+    total = counts.get(float("inf"), 0.0)
+    return counts[le] / total if total else float("nan")
 
 
 def histogram_delta(before: str, after: str, name: str) -> str:
@@ -169,8 +187,8 @@ def main() -> int:
     ap.add_argument(
         "--publish-interval",
         type=float,
-        default=1.0,
-        help="SCORING_PUBLISH_INTERVAL for the run (coalescing bounds the latency)",
+        default=ScoringSettings.model_fields["publish_interval"].default,
+        help="SCORING_PUBLISH_INTERVAL for the run (coalescing bounds the latency); default: the service's",
     )
     ap.add_argument("--store", default="rocksdb", choices=["rocksdb", "memory"])
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
@@ -228,7 +246,9 @@ def main() -> int:
         time.sleep(max(3.0, args.publish_interval * 3))
         _, body = http_get(f"http://127.0.0.1:{port}/metrics")
         before = body.decode()
+        cpu0, t0 = cpu_seconds(worker.pid), time.monotonic()
         asyncio.run(steady_feed(bootstrap, topic, fw, regions, args.rate, args.latency_seconds))
+        cpu_share = (cpu_seconds(worker.pid) - cpu0) / (time.monotonic() - t0)
         time.sleep(max(2.0, args.publish_interval * 4))
         _, body = http_get(f"http://127.0.0.1:{port}/metrics")
         after = body.decode()
@@ -237,16 +257,23 @@ def main() -> int:
         p50 = quantile_from_histogram(lat, "pantau_event_to_score_latency_seconds", 0.50)
         p99 = quantile_from_histogram(lat, "pantau_event_to_score_latency_seconds", 0.99)
         age_p99 = quantile_from_histogram(age, "pantau_scoring_record_age_seconds", 0.99)
+        within = share_within(lat, "pantau_event_to_score_latency_seconds", 0.5)
         buckets = [ln.rsplit(" ", 1) for ln in lat.splitlines()]
         shown = ", ".join(f"{k.split('=')[1][1:-2]}s {float(v):,.0f}" for k, v in buckets)
         log(f"  latency histogram (cumulative): {shown}")
         rss = peak_rss_mb(worker.pid)
-        log(f"  latency p50 {_ms(p50)}, p99 {_ms(p99)}; peak RSS {rss:,.0f} MiB")
+        log(
+            f"  latency p50 {_ms(p50)}, p99 {_ms(p99)}, {within:.2%} within 500 ms; "
+            f"worker CPU {cpu_share:.0%} of a core; peak RSS {rss:,.0f} MiB"
+        )
     finally:
         worker.terminate()
         worker.wait(60)
 
-    report("Scoring", f"Kafka local single node; store {args.store}; publish interval {args.publish_interval}s.", [
+    catchup = ScoringSettings.model_fields["catchup_publish_interval"].default
+    setup = (f"Kafka local single node; store {args.store}; publish interval {args.publish_interval}s when caught up, "
+             f"{catchup}s while behind.")  # fmt: skip
+    report("Scoring", setup, [
         ("events", f"{args.events:,} over {len(regions)} regions, {len(fw.indicators)} indicators"),
         ("producer (aiokafka, acks=all, idempotent)", f"{produce_rate:,.0f} events/s"),
         ("raw aiokafka consumer (baseline)", f"{raw_rate:,.0f} events/s"),
@@ -254,7 +281,9 @@ def main() -> int:
         ("**ratio worker / raw consumer**", f"**{score_rate / raw_rate:.3f}**"),
         (f"latency at {args.rate:,} events/s, p50", _ms(p50)),
         (f"latency at {args.rate:,} events/s, p99", _ms(p99)),
+        ("events whose score was published within 500 ms (exact, from the 0.5 s bucket)", f"{within:.2%}"),
         ("of which in Kafka and the fetch (record age when applied, p99 of batches)", _ms(age_p99)),
+        ("worker CPU during the latency phase", f"{cpu_share:.0%} of a core"),
         ("worker peak RSS", f"{rss:,.0f} MiB"),
     ], record=not args.no_record)  # fmt: skip
     return 0

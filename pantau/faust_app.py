@@ -71,15 +71,23 @@ def on_partition(app: faust.App, topic: str, partition: int, key: bytes) -> Iter
 
 
 async def export_lag(app: faust.App, topics: set[str], gauge: Gauge) -> None:
-    """High watermark minus position of each assigned partition of ``topics``, into ``gauge``."""
+    """High watermark minus position of each assigned partition of ``topics``, into ``gauge``.
+
+    Only the partitions assigned now have a series: one that moved to another worker disappears
+    here (a stale value would be summed with the new owner's).
+    """
     consumer = app.consumer
+    lag: dict[tuple[str, str], int] = {}
     for tp in consumer.assignment():
         if tp.topic not in topics:
             continue
         pos = await consumer.position(tp)
         hw = consumer.highwater(tp)
         if pos is not None and hw is not None:
-            gauge.labels(tp.topic, str(tp.partition)).set(max(0, hw - pos))
+            lag[(tp.topic, str(tp.partition))] = max(0, hw - pos)
+    gauge.clear()
+    for labels, value in lag.items():
+        gauge.labels(*labels).set(value)
 
 
 class Worker(faust.Worker):

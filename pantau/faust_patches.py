@@ -27,8 +27,12 @@ async def _wait_next_records(self: Any, timeout: float) -> Any:
         if callback is None:
             rest[tp] = batch
             continue
-        if not batch or not (active is None or tp in active or tp in self._buffered_partitions):
-            continue  # fetched for a paused partition: faust drops these too, they are fetched again
+        if not batch:
+            continue
+        # No check against ``active`` here: it is faust's live set, and a partition paused after the
+        # fetch (standby recovery does that) is missing from it although aiokafka already moved past
+        # its records; dropping them lost them for good. The fetch asked only for active partitions,
+        # and a rebalance meanwhile is the callback's to detect (it compares generations).
         last_read = self._read_offset[tp]
         if last_read is not None and batch[0].offset < last_read:
             # Already delivered. faust's read offset is the next offset after a seek and the last
@@ -40,8 +44,12 @@ async def _wait_next_records(self: Any, timeout: float) -> Any:
         first = batch[0].offset
         if last_read is not None and first > last_read + 1 and self.app.topics.acks_enabled_for(tp.topic):
             await self._add_gap(tp, last_read + 1, first)  # offsets with no record (compaction, markers)
+        generation = self.app.consumer_generation_id
         await callback(tp, batch)
-        self._read_offset[tp] = batch[-1].offset
+        if self.app.consumer_generation_id == generation:
+            # After a rebalance faust has sought the partition back to its committed offset (and set
+            # the read offset to match); what the callback did not acknowledge is fetched again.
+            self._read_offset[tp] = batch[-1].offset
     return rest, active
 
 

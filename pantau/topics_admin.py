@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,6 +113,22 @@ def ensure_changelogs(bootstrap: str, app_id: str, tables: list[str], partitions
         for t in result["topics"]:
             if t["error_code"] not in (0, ERR_TOPIC_EXISTS):
                 raise RuntimeError(f"cannot create {t['name']}: error {t['error_code']}: {t.get('error_message')}")
+    finally:
+        admin.close()
+
+
+def delete_topics(bootstrap: str, keep: Callable[[str], bool]) -> list[str]:
+    """Delete every topic on the cluster for which ``keep`` is false; return the names deleted.
+
+    Tests and benchmarks make topics of their own (under a unique prefix) on the developer's local
+    broker; left behind, thousands of partitions exhaust the broker's file handles within days.
+    """
+    admin = admin_client(bootstrap)
+    try:
+        doomed = sorted(t for t in admin.list_topics() if not t.startswith("__") and not keep(t))
+        for start in range(0, len(doomed), 100):
+            admin.delete_topics(doomed[start : start + 100])
+        return doomed
     finally:
         admin.close()
 

@@ -70,3 +70,17 @@ class AlertEvent(Contract):
     drivers: list[Driver] = Field(default_factory=list)
     remedy: str = Field(default="", description="What it would take to get back on the path.")
     summary: str
+
+
+class AckRequest(Contract):
+    """A click on an acknowledge link, on its way to the worker that holds the alert's region.
+
+    The link may reach any alerts worker (behind a load balancer); the one that received it writes
+    this to ``alert-acks``, keyed by region, and the worker holding that region's partition records
+    the acknowledgement. The link's token was verified before this was written.
+    """
+
+    schema_version: Literal[1] = 1
+    alert_id: str
+    region_code: RegionCode
+    requested_at: AwareDatetime

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.alerts import AlertEvent
+from schemas.alerts import AckRequest, AlertEvent
 from schemas.events import IndicatorEvent
 from schemas.framework import Framework
 from schemas.masterplan import Masterplan
@@ -20,6 +20,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "region-score": RegionScore,
     "masterplan": Masterplan,
     "alert-event": AlertEvent,
+    "ack-request": AckRequest,
     "framework": Framework,
 }
 

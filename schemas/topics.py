@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.alerts import AlertEvent
+from schemas.alerts import AckRequest, AlertEvent
 from schemas.events import IndicatorEvent
 from schemas.masterplan import Masterplan
 from schemas.scores import RegionScore
@@ -70,6 +70,12 @@ TOPICS: tuple[TopicSpec, ...] = (
         value_model=AlertEvent,
         retention_ms=365 * DAY_MS,
         description="Every alert lifecycle transition, with why.",
+    ),
+    TopicSpec(
+        name="alert-acks",
+        value_model=AckRequest,
+        retention_ms=7 * DAY_MS,
+        description="Acknowledge-link clicks received by a worker that does not hold the alert's region.",
     ),
 )
 

@@ -10,6 +10,8 @@ to one worker):
   Open alerts are kept in the ``deliveries`` table; a timer escalates those nobody acknowledged by
   writing an escalation transition to the same topic, and the acknowledge link writes an
   ``acknowledged`` transition, so escalation state survives restarts as well.
+- ``alert-acks`` -> acknowledgements. An acknowledge link may reach any worker (behind a load
+  balancer); one that does not hold the alert's region forwards the click there, keyed by region.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, TypeVar
 
 import faust
 import orjson
+from aiokafka.partitioner import murmur2
 from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
@@ -29,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 
 from pantau import faust_app, faust_patches, logs
 from pantau.topics_admin import ensure_changelogs
-from schemas.alerts import AlertEvent, AlertState, EscalationLevel
+from schemas.alerts import AckRequest, AlertEvent, AlertState, EscalationLevel
 from schemas.common import province_of
 from schemas.framework import load_framework
 from schemas.masterplan import NATIONAL_MASTERPLAN_TARGET, Masterplan, expected_on, next_milestone
@@ -78,6 +81,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     plans_topic = app.topic(settings.topic("masterplan-milestones"), **raw)
     scores_topic = app.topic(settings.topic("region-scores"), **raw)
     alerts_topic = app.topic(settings.topic("maturity-alerts"), **raw)
+    acks_topic = app.topic(settings.topic("alert-acks"), **raw)
     table_args: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "partitions": DEFAULT_PARTITIONS}
     plans = app.Table("plans", **table_args)
     states = app.Table("alert-state", **table_args)
@@ -259,8 +263,35 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         # the link's lifetime counts from the alert.
         at = alert.at.timestamp()
         return AckTokens(secret, notify_settings.public_url, notify_settings.ack_ttl, clock=lambda: at).url(
-            alert.alert_id
+            alert.alert_id, alert.region_code
         )
+
+    async def acknowledge(alert_id: str) -> AlertEvent | None:
+        """Write the ``acknowledged`` transition of an open alert held here; None when it is not open here."""
+        raw_record = deliveries.get(alert_id.encode())
+        if raw_record is None:
+            return None
+        alert = AlertEvent.model_validate(orjson.loads(raw_record)["alert"])
+        ack = alert.model_copy(update={
+            "state": AlertState.ACKNOWLEDGED, "transition_id": transition_id(alert_id, AlertState.ACKNOWLEDGED),
+            "at": dt.datetime.now(dt.UTC), "summary": f"{alert.summary} (acknowledged)",
+        })  # fmt: skip
+        await alerts_topic.send(key=alert.region_code.encode(), value=ack.model_dump_json().encode())
+        log.info("alerts.acknowledged", alert_id=alert_id, region=alert.region_code)
+        return alert
+
+    def holds(region: str) -> bool:
+        """Whether this worker holds the region's partition of ``maturity-alerts`` (the default partitioner)."""
+        partition = (murmur2(region.encode()) & 0x7FFFFFFF) % DEFAULT_PARTITIONS
+        name = alerts_topic.get_topic_name()
+        return any(tp.topic == name and tp.partition == partition for tp in app.assignor.assigned_actives())
+
+    @app.agent(acks_topic, name="forwarded-acks")
+    async def forwarded_acks(stream: StreamT[Any]) -> None:
+        async for event in stream.events():
+            req = read(AckRequest, event.value, _where(event.message), "ack_invalid")
+            if req is not None and await acknowledge(req.alert_id) is None:
+                log.info("alerts.ack_not_open", alert_id=req.alert_id, region=req.region_code)
 
     async def deliver(alert: AlertEvent, level: EscalationLevel) -> None:
         region = alert.region_code
@@ -354,21 +385,24 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         async def get(self, request: Request, alert_id: str) -> Response:
             token = request.query.get("token", "")
             try:
-                tokens.verify(token, alert_id)
+                _, region = tokens.claim(token, alert_id)
             except Exception as exc:  # expired, tampered or for another alert: say which
                 return self.json({"error": str(exc), "alert_id": alert_id}, status=403)
-            raw_record = deliveries.get(alert_id.encode())
-            if raw_record is None:
+            alert = await acknowledge(alert_id)
+            if alert is not None:
+                return self.json({"acknowledged": alert_id, "region": alert.region_code, "kind": alert.kind.value})
+            if region is None:  # a link issued before links named their region
                 return self.json({"error": f"alert {alert_id} is not open on this worker (resolved, or held by "
                                            "another worker)"}, status=404)  # fmt: skip
-            alert = AlertEvent.model_validate(orjson.loads(raw_record)["alert"])
-            ack = alert.model_copy(update={
-                "state": AlertState.ACKNOWLEDGED, "transition_id": transition_id(alert_id, AlertState.ACKNOWLEDGED),
-                "at": dt.datetime.now(dt.UTC), "summary": f"{alert.summary} (acknowledged)",
-            })  # fmt: skip
-            await alerts_topic.send(key=alert.region_code.encode(), value=ack.model_dump_json().encode())
-            log.info("alerts.acknowledged", alert_id=alert_id, region=alert.region_code)
-            return self.json({"acknowledged": alert_id, "region": alert.region_code, "kind": alert.kind.value})
+            if holds(region):
+                return self.json({"error": f"alert {alert_id} is not open: it was resolved"}, status=404)
+            # Another worker holds the region: forward the click there (it is in the log, so it is not lost).
+            req = AckRequest(alert_id=alert_id, region_code=region, requested_at=dt.datetime.now(dt.UTC))
+            await acks_topic.send(key=region.encode(), value=req.model_dump_json().encode())
+            log.info("alerts.ack_forwarded", alert_id=alert_id, region=region)
+            return self.json({"forwarded": alert_id, "region": region,
+                              "detail": f"the worker holding region {region} records the acknowledgement"},
+                             status=202)  # fmt: skip
 
     @app.page("/alerts")
     async def active_alerts(web: Any, request: Request) -> Response:
@@ -380,10 +414,12 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Request) -> Response:
-        return web.json({"status": "ok", "scores": metrics.scores._value.get()})
+        name = alerts_topic.get_topic_name()
+        held_partitions = sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == name)
+        return web.json({"status": "ok", "scores": metrics.scores._value.get(), "partitions": held_partitions})
 
-    _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, escalate, refresh_alertmanager,
-         on_shutdown, gauges, lag, metrics_page, AckView, active_alerts, healthz)  # fmt: skip
+    _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, forwarded_acks, escalate,
+         refresh_alertmanager, on_shutdown, gauges, lag, metrics_page, AckView, active_alerts, healthz)  # fmt: skip
     return svc
 
 

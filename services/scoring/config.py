@@ -25,7 +25,14 @@ class ScoringSettings(BaseSettings):
     data_dir: Path = REPO_ROOT / ".pantau" / "scoring"
     allowed_lateness: timedelta = timedelta(minutes=5)
     publish_interval: float = Field(
-        default=1.0, gt=0, description="At most one RegionScore per region per interval (s)."
+        default=0.1, gt=0, description="At most one RegionScore per region per interval (s), when caught up."
+    )
+    catchup_publish_interval: float = Field(
+        default=1.0, gt=0,
+        description="The interval while the worker is behind (catching up a backlog): fewer, fuller scores.",
+    )  # fmt: skip
+    catchup_after: float = Field(
+        default=1.0, gt=0, description="Records older than this (s) when fetched mean the worker is behind."
     )
     persist_interval: float = Field(default=5.0, gt=0, description="Changed region states are written this often (s).")
     staleness_interval: float = Field(default=30.0, gt=0, description="All regions are re-scored this often (s).")

@@ -6,19 +6,17 @@ due and acknowledges records only after the state that holds them is persisted.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from prometheus_client import Gauge
 from pydantic import ValidationError
 
 from schemas.events import IndicatorEvent
 from schemas.framework import Framework
 from schemas.regions import RegionRegistry
-from schemas.scores import DimensionScore, RegionScore
+from schemas.scores import RegionScore
 from schemas.validation import check_event
 from services.scoring.domain import Outcome, RegionState, apply_reading, reading_from_event, score_region
 from services.scoring.domain.codec import ScoreEncoder, decode_state, encode_state
@@ -70,8 +68,8 @@ class Scorer:
         self.last_published_at: dict[str, float] = {}
         self.caches: dict[str, ScoreCache] = {}
         self.encoders: dict[str, ScoreEncoder] = {}
-        self.gauged: set[tuple[object, ...]] = set()  # label sets of score gauges that hold a value
-        self.last_dimensions: dict[str, list[DimensionScore]] = {}
+        self.latest: dict[str, RegionScore] = {}  # region -> its last published score (the score gauges)
+        metrics.scores.latest = self.latest.values
         self.processed = 0  # records handled, whatever their outcome (cheap progress for /healthz)
 
     # ------------------------------------------------------------------ records
@@ -133,7 +131,7 @@ class Scorer:
         """Drop cached state of partitions this worker no longer owns (after a rebalance)."""
         for region in [r for r, p in self.partition_of.items() if p in partitions]:
             for d in (self.states, self.partition_of, self.pending_latency, self.last_published_at,
-                      self.caches, self.encoders, self.last_dimensions):  # fmt: skip
+                      self.caches, self.encoders, self.latest):  # fmt: skip
                 d.pop(region, None)  # type: ignore[attr-defined,unused-ignore]
             self.dirty.discard(region)
             self.unpersisted.discard(region)
@@ -141,10 +139,12 @@ class Scorer:
 
     # ------------------------------------------------------------------ publication
 
-    def due(self, now: float | None = None) -> list[str]:
-        """Dirty regions whose last publication is at least one interval old."""
+    def due(self, now: float | None = None, interval: float | None = None) -> list[str]:
+        """Dirty regions whose last publication is at least one interval (default: the configured one) old."""
         t = self.clock() if now is None else now
-        return [r for r in self.dirty if t - self.last_published_at.get(r, 0.0) >= self.publish_interval]
+        gap = self.publish_interval if interval is None else interval
+        last = self.last_published_at.get
+        return [r for r in self.dirty if t - last(r, 0.0) >= gap]
 
     def score(self, region: str, at: datetime | None = None) -> RegionScore:
         """The region's score now, for a reader (computed apart from the publication's cache)."""
@@ -165,43 +165,10 @@ class Scorer:
         self.last_published_at[region] = now
         for ts in stamps:
             self.metrics.latency.observe(max(0.0, now - ts))
-        self._gauges(score)
+        self.latest[region] = score
         self.metrics.scores_published.inc()
         return score
 
     def encode(self, score: RegionScore) -> bytes:
         """The JSON of a score this scorer published (reusing the bytes of its unchanged parts)."""
         return self.encoders.setdefault(score.region_code, ScoreEncoder()).encode(score)
-
-    def rescore_all(self, at: datetime | None = None) -> list[RegionScore]:
-        """Re-evaluate every held region (freshness moves with time); return the changed scores."""
-        out = []
-        for region in list(self.states):
-            s = self.publish(region, at)
-            if s is not None:
-                out.append(s)
-        return out
-
-    def _gauges(self, s: RegionScore) -> None:
-        m, reg, prov = self.metrics, s.region_code, s.province_code
-        before = self.last_dimensions.get(reg, [])
-        self.last_dimensions[reg] = s.dimensions
-        for i, d in enumerate(s.dimensions):
-            if i < len(before) and before[i] is d:
-                continue  # the very same (cached) dimension score: its gauges already say this
-            m.dimension_coverage.labels(reg, prov, d.dimension_id).set(d.coverage)
-            self._set_or_clear(m.dimension_score, d.score, reg, prov, d.dimension_id)
-        m.index_coverage.labels(reg, prov).set(s.coverage)
-        self._set_or_clear(m.maturity_index, s.index, reg, prov)
-        self._set_or_clear(m.maturity_level, s.level, reg, prov)
-
-    def _set_or_clear(self, gauge: Gauge, value: float | None, *labels: str) -> None:
-        """Set the series, or remove it when there is no trustworthy value (absent, never zero)."""
-        key = (id(gauge), *labels)
-        if value is not None:
-            gauge.labels(*labels).set(value)
-            self.gauged.add(key)
-        elif key in self.gauged:
-            self.gauged.discard(key)
-            with contextlib.suppress(KeyError):
-                gauge.remove(*labels)

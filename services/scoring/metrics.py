@@ -2,35 +2,75 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from collections.abc import Callable, Iterable, Iterator
 
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0)
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from schemas.scores import RegionScore
+
+# Finer around the 500 ms service level, so that its quantiles are read from counts, not guessed.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0)
+
+
+class ScoreGauges(Collector):
+    """The score gauges, built from the latest published score of each held region at scrape time.
+
+    A worker publishes up to a few thousand scores a second; setting five labelled gauges for each
+    cost more than encoding it. At scrape time (every 15 s or so) the ~8k samples are built once.
+    A region whose partition moved to another worker drops out of ``latest`` and so its series
+    disappear here instead of going stale. Scores without a trustworthy value (insufficient data)
+    have no sample: absent, never zero.
+    """
+
+    def __init__(self) -> None:
+        self.latest: Callable[[], Iterable[RegionScore]] = tuple
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield from self._families()
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, ...]:
+        dim = ["region", "province", "dimension"]
+        reg = ["region", "province"]
+        return (
+            GaugeMetricFamily("pantau_dimension_score",
+                              "Dimension score (0-5) of a region; absent when insufficient data.", labels=dim),
+            GaugeMetricFamily("pantau_dimension_coverage_ratio",
+                              "Share of the dimension's indicator weight with fresh data.", labels=dim),
+            GaugeMetricFamily("pantau_maturity_index",
+                              "Maturity index (0-5) of a region; absent when insufficient data.", labels=reg),
+            GaugeMetricFamily("pantau_maturity_level",
+                              "Maturity level 1-5 (Rintisan..Optimum); absent when insufficient data.", labels=reg),
+            GaugeMetricFamily("pantau_maturity_coverage_ratio",
+                              "Share of the framework's weight with fresh data.", labels=reg),
+        )  # fmt: skip
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        families = self._families()
+        dim_score, dim_cov, index, level, cov = families
+        for s in list(self.latest()):
+            reg, prov = s.region_code, s.province_code
+            for d in s.dimensions:
+                dim_cov.add_metric([reg, prov, d.dimension_id], d.coverage)
+                if d.score is not None:
+                    dim_score.add_metric([reg, prov, d.dimension_id], d.score)
+            cov.add_metric([reg, prov], s.coverage)
+            if s.index is not None:
+                index.add_metric([reg, prov], s.index)
+            if s.level is not None:
+                level.add_metric([reg, prov], s.level)
+        yield from families
 
 
 class ScoringMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
         r = self.registry
-        self.dimension_score = Gauge(
-            "pantau_dimension_score", "Dimension score (0-5) of a region; absent when insufficient data.",
-            ["region", "province", "dimension"], registry=r,
-        )  # fmt: skip
-        self.dimension_coverage = Gauge(
-            "pantau_dimension_coverage_ratio", "Share of the dimension's indicator weight with fresh data.",
-            ["region", "province", "dimension"], registry=r,
-        )  # fmt: skip
-        self.maturity_index = Gauge(
-            "pantau_maturity_index", "Maturity index (0-5) of a region; absent when insufficient data.",
-            ["region", "province"], registry=r,
-        )  # fmt: skip
-        self.maturity_level = Gauge(
-            "pantau_maturity_level", "Maturity level 1-5 (Rintisan..Optimum); absent when insufficient data.",
-            ["region", "province"], registry=r,
-        )  # fmt: skip
-        self.index_coverage = Gauge(
-            "pantau_maturity_coverage_ratio", "Share of the framework's weight with fresh data.",
-            ["region", "province"], registry=r,
-        )  # fmt: skip
+        #: Set ``scores.latest`` to what yields the held regions' latest published scores.
+        self.scores = ScoreGauges()
+        r.register(self.scores)
         self.events = Counter("pantau_scoring_events_total", "Indicator events by outcome.", ["outcome"], registry=r)
         self.invalid = Counter(
             "pantau_scoring_messages_invalid_total",

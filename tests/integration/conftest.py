@@ -14,7 +14,15 @@ import pytest
 
 from pantau.config import PlatformSettings
 from pantau.kafka_local import LocalKafka, wait_for_broker
-from tests.integration.helpers import ServiceProcess, create_topics, free_port, http_get, wait_for
+from pantau.topics_admin import delete_topics
+from tests.integration.helpers import (
+    SESSION_TOPIC_MARKS,
+    ServiceProcess,
+    create_topics,
+    free_port,
+    http_get,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,21 +32,27 @@ def settings() -> PlatformSettings:
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap(settings: PlatformSettings) -> Iterator[str]:
-    if settings.external_kafka:
+    local = None if settings.external_kafka else LocalKafka.from_settings(settings)
+    started = False
+    if local is None:
         wait_for_broker(settings.bootstrap_servers, 60)
-        yield settings.bootstrap_servers
-        return
-    local = LocalKafka.from_settings(settings)
-    _pid, started = local.up(timeout=120)
-    yield local.bootstrap
-    if started:
+    else:
+        _pid, started = local.up(timeout=120)
+    bootstrap = settings.bootstrap_servers if local is None else local.bootstrap
+    yield bootstrap
+    # The tests' own topics: left behind, they pile up over many runs until the local broker runs
+    # out of file handles. Only the names this session made are deleted.
+    delete_topics(bootstrap, keep=lambda name: not any(m in name for m in SESSION_TOPIC_MARKS))
+    if local is not None and started:
         local.down()
 
 
 @pytest.fixture
 def unique() -> str:
     """A short unique name part, so that each test has topics and groups of its own."""
-    return uuid.uuid4().hex[:10]
+    mark = uuid.uuid4().hex[:10]
+    SESSION_TOPIC_MARKS.add(mark)
+    return mark
 
 
 @pytest.fixture

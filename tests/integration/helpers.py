@@ -38,10 +38,24 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0, ev
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
 
 
+#: Name parts (random prefixes, app ids) of the topics this test session made; they are deleted at
+#: its end. Only these: another session or the platform may use the same broker meanwhile.
+SESSION_TOPIC_MARKS: set[str] = set()
+
+
 def create_topics(bootstrap: str, prefix: str) -> None:
+    SESSION_TOPIC_MARKS.add(prefix)
     admin = admin_client(bootstrap)
     try:
         ensure_topics(admin, prefix=prefix)
+    finally:
+        admin.close()
+
+
+def list_topics(bootstrap: str) -> list[str]:
+    admin = admin_client(bootstrap)
+    try:
+        return list(admin.list_topics())
     finally:
         admin.close()
 
@@ -107,6 +121,7 @@ class ServiceProcess:
     def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
         self.argv = argv
         self.env = {**os.environ, **env}
+        SESSION_TOPIC_MARKS.update(v for k, v in env.items() if k.endswith(("_APP_ID", "_TOPIC_PREFIX")) and v)
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None
 

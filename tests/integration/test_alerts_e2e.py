@@ -285,3 +285,48 @@ def test_sigkill_of_the_alerts_worker_loses_no_notification(stack: Stack) -> Non
     diffs = {i: {k: [d.get(k) for d in docs] for k in docs[0] if len({json.dumps(d.get(k)) for d in docs}) > 1}
              for i, docs in differing.items()}  # fmt: skip
     assert not diffs, diffs
+
+
+def test_an_acknowledge_link_works_whichever_worker_receives_the_click(stack: Stack, tmp_path: Path) -> None:
+    """Two alerts workers share the partitions; a click that lands on the one without the alert is
+    forwarded (alert-acks, keyed by region) to the one that holds it, and escalation stops there."""
+    ports = [stack.start_alerts(ALERTS_DATA_DIR=str(tmp_path / name), ALERTS_ESCALATE_AFTER="PT8S")[1]
+             for name in ("worker-a", "worker-b")]  # fmt: skip
+
+    def held(port: int) -> list[int]:
+        status, body = http_get(f"http://127.0.0.1:{port}/healthz")
+        return list(json.loads(body)["partitions"]) if status == 200 else []
+
+    def split() -> list[list[int]] | None:
+        parts = [held(p) for p in ports]
+        return parts if all(parts) and sorted(parts[0] + parts[1]) == list(range(12)) else None
+
+    wait_for("the two workers sharing the 12 partitions", split, timeout=90)
+    stack.produce(_events(T_BAD, **BAD))
+    behind = wait_for("behind_trajectory firing", lambda: stack.hook(kind="behind_trajectory", state="firing"),
+                      timeout=90)  # fmt: skip
+    missed = wait_for("milestone_missed firing", lambda: stack.hook(kind="milestone_missed", state="firing"),
+                      timeout=90)  # fmt: skip
+    alert_id = behind["alert"]["alert_id"]
+
+    def open_on(port: int) -> bool:
+        _, body = http_get(f"http://127.0.0.1:{port}/alerts")
+        return any(a["alert_id"] == alert_id for a in json.loads(body)["open"])
+
+    owner = wait_for("the worker that holds the alert", lambda: next((p for p in ports if open_on(p)), None))
+    other = next(p for p in ports if p != owner)
+    assert not open_on(other)
+    # The link names the owner (its public URL); a load balancer sends the click to the other one.
+    link = behind["alert"]["ack_url"]
+    assert f"127.0.0.1:{owner}/" in link
+    status, body = http_get(link.replace(f"127.0.0.1:{owner}/", f"127.0.0.1:{other}/"))
+    assert status == 202, body
+    assert json.loads(body)["region"] == REGION
+    wait_for("the acknowledged transition", lambda: "acknowledged" in [
+        a.state.value for a in stack.transitions() if a.alert_id == alert_id], timeout=60)  # fmt: skip
+    # The unacknowledged one escalates; the acknowledged one does not.
+    wait_for("milestone_missed escalated to the province", lambda: stack.hook(
+        alert_id=missed["alert"]["alert_id"], level="province"), timeout=60)  # fmt: skip
+    assert stack.hook(alert_id=alert_id, level="province") is None
+    _, body = http_get(f"http://127.0.0.1:{owner}/alerts")
+    assert [a["acked"] for a in json.loads(body)["open"] if a["alert_id"] == alert_id] == [True]

@@ -71,6 +71,23 @@ def test_ack_token_roundtrip_and_link() -> None:
     assert tokens.verify(token, alert_id) == alert_id
 
 
+def test_ack_token_names_the_region_signed_with_the_alert() -> None:
+    """Any worker can route a click by the token's region; the region cannot be swapped for another."""
+    tokens = AckTokens("s3cret", "http://p", timedelta(hours=1))
+    token = tokens.url("a1", "32.73").split("?token=", 1)[1]
+    assert tokens.claim(token, "a1") == ("a1", "32.73")
+    assert tokens.verify(token) == "a1"
+    assert tokens.claim(tokens.token("a1")) == ("a1", None)  # a token from before links named their region
+    other = tokens.token("a1", "31.71")
+    sig = token.rpartition(".")[2]
+    swapped = other.rpartition(".")[0] + "." + sig  # the other region's payload with this signature
+    assert swapped != token
+    with pytest.raises(AckTokenInvalid, match="tampered"):
+        tokens.claim(swapped)
+    with pytest.raises(AckTokenInvalid, match="another alert"):
+        tokens.claim(token, "a2")
+
+
 def test_ack_token_expires_after_its_lifetime() -> None:
     clock = Clock(1_800_000_000.0)
     tokens = AckTokens("s3cret", "http://p", timedelta(hours=1), clock=clock)

@@ -57,12 +57,16 @@ class AckTokens:
             log.warning("ALERTS_ACK_SECRET is not set: acknowledge links stop working when the service restarts")
         return cls(secret, settings.public_url, settings.ack_ttl)
 
-    def token(self, alert_id: str) -> str:
-        return str(self._serializer.dumps(alert_id))
+    def token(self, alert_id: str, region: str | None = None) -> str:
+        return str(self._serializer.dumps(alert_id if region is None else [alert_id, region]))
 
-    def url(self, alert_id: str) -> str:
-        """The acknowledge link to put in a notification about ``alert_id``."""
-        return f"{self.public_url}/ack/{quote(alert_id, safe='')}?token={self.token(alert_id)}"
+    def url(self, alert_id: str, region: str | None = None) -> str:
+        """The acknowledge link to put in a notification about ``alert_id`` (of ``region``).
+
+        With the region in the token, any alerts worker that receives the click can route it to the
+        worker holding the region; the region is signed with the id, so it cannot be redirected.
+        """
+        return f"{self.public_url}/ack/{quote(alert_id, safe='')}?token={self.token(alert_id, region)}"
 
     def verify(self, token: str, alert_id: str | None = None) -> str:
         """The alert id the token acknowledges; with ``alert_id``, also that it is that alert's token.
@@ -70,14 +74,22 @@ class AckTokens:
         Raises :class:`AckTokenExpired` after the lifetime and :class:`AckTokenInvalid` for anything
         tampered with, signed with another secret, or issued for another alert.
         """
+        return self.claim(token, alert_id)[0]
+
+    def claim(self, token: str, alert_id: str | None = None) -> tuple[str, str | None]:
+        """As :meth:`verify`, with the region the token names (None for a token issued without one)."""
         try:
             signed = self._serializer.loads(token, max_age=int(self.ttl.total_seconds()))
         except SignatureExpired as exc:
             raise AckTokenExpired(f"acknowledge link expired (valid for {self.ttl}); {exc}") from None
         except BadSignature:
             raise AckTokenInvalid("acknowledge link is not valid: bad or tampered signature") from None
-        if not isinstance(signed, str):
+        if isinstance(signed, str):
+            signed_id, region = signed, None
+        elif isinstance(signed, list) and len(signed) == 2 and all(isinstance(x, str) for x in signed):
+            signed_id, region = signed
+        else:
             raise AckTokenInvalid("acknowledge link is not valid: it names no alert")
-        if alert_id is not None and signed != alert_id:
-            raise AckTokenInvalid(f"acknowledge link is for another alert ({signed!r}, not {alert_id!r})")
-        return signed
+        if alert_id is not None and signed_id != alert_id:
+            raise AckTokenInvalid(f"acknowledge link is for another alert ({signed_id!r}, not {alert_id!r})")
+        return signed_id, region

@@ -59,6 +59,21 @@ class ScoreEncoder:
 
     def __init__(self) -> None:
         self._parts: dict[str, tuple[object, orjson.Fragment]] = {}
+        # The indicator list keeps its order (the framework's) and a score keeps most entries from
+        # the one before: compare by position and identity, no lookup per entry.
+        self._indicators: list[object] = []
+        self._indicator_json: list[orjson.Fragment] = []
+
+    def _indicator_fragments(self, indicators: list[IndicatorScore]) -> list[orjson.Fragment]:
+        objs, frags = self._indicators, self._indicator_json
+        if len(objs) != len(indicators):
+            objs[:] = [None] * len(indicators)
+            frags[:] = [orjson.Fragment(b"null")] * len(indicators)
+        for n, obj in enumerate(indicators):
+            if obj is not objs[n]:
+                objs[n] = obj
+                frags[n] = orjson.Fragment(obj.model_dump_json())
+        return frags
 
     def _part(self, key: str, obj: RegionPart) -> orjson.Fragment:
         hit = self._parts.get(key)
@@ -83,7 +98,7 @@ class ScoreEncoder:
                 "coverage": s.coverage,
                 "status": s.status.value,
                 "dimensions": [part("d/" + d.dimension_id, d) for d in s.dimensions],
-                "indicators": [part("i/" + i.indicator_id, i) for i in s.indicators],
+                "indicators": self._indicator_fragments(s.indicators),
                 "events_applied": s.events_applied,
             },
             option=orjson.OPT_UTC_Z,
