@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -43,7 +44,7 @@ from services.alerts.domain.engine import RegionAlerts, evaluate, reevaluate, ta
 from services.alerts.domain.lifecycle import transition_id
 from services.alerts.domain.rules import target_value
 from services.alerts.metrics import AlertsMetrics
-from services.alerts.notify import AckTokens, Notification, Notifier, NotifyMetrics, NotifySettings
+from services.alerts.notify import AckTokens, DeliveryReport, Notification, Notifier, NotifyMetrics, NotifySettings
 
 log = logs.get("pantau.alerts")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -240,22 +241,34 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             key = alert.alert_id.encode()
             open_alert = deliveries.get(key)
             record = orjson.loads(open_alert) if open_alert is not None else None
+            if record is not None and record.get("closed"):
+                continue  # resolved; only its undelivered notifications are kept, for redeliver()
             if alert.state is AlertState.FIRING:
                 level = LEVELS.index(alert.escalation)
                 if record is not None and record["level"] >= level:
                     continue  # a redelivered firing: already handled (the id makes re-sends harmless anyway)
-                await deliver(alert, alert.escalation)
+                report = await deliver(alert, alert.escalation)
                 fired_at = record["fired_at"] if record is not None else alert.at.timestamp()
-                deliveries[key] = orjson.dumps({"region": alert.region_code, "fired_at": fired_at, "level": level,
-                                                "acked": False, "alert": orjson.loads(event.value)})  # fmt: skip
+                undelivered = dict(record.get("undelivered", {})) if record is not None else {}
+                deliveries[key] = orjson.dumps(keep_undelivered({
+                    "region": alert.region_code, "fired_at": fired_at, "level": level, "acked": False,
+                    "alert": orjson.loads(event.value), "undelivered": undelivered,
+                }, alert.escalation, report))  # fmt: skip
                 escalating.discard(alert.alert_id)
             elif alert.state is AlertState.ACKNOWLEDGED and record is not None:
                 record["acked"] = True
                 deliveries[key] = orjson.dumps(record)
             elif alert.state is AlertState.RESOLVED and record is not None:
+                # The resolve goes to every level that heard of the alert; what it replaces in the
+                # record (the firing notifications still undelivered) is moot now.
+                closed: dict[str, Any] = {"region": alert.region_code, "closed": True,
+                                          "alert": orjson.loads(event.value), "undelivered": {}}  # fmt: skip
                 for reached in LEVELS[: record["level"] + 1]:
-                    await deliver(alert, reached)
-                deliveries.pop(key, None)
+                    keep_undelivered(closed, reached, await deliver(alert, reached))
+                if closed["undelivered"]:
+                    deliveries[key] = orjson.dumps(closed)
+                else:
+                    deliveries.pop(key, None)
                 escalating.discard(alert.alert_id)
 
     def ack_link(alert: AlertEvent) -> str:
@@ -269,9 +282,10 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     async def acknowledge(alert_id: str) -> AlertEvent | None:
         """Write the ``acknowledged`` transition of an open alert held here; None when it is not open here."""
         raw_record = deliveries.get(alert_id.encode())
-        if raw_record is None:
+        record = orjson.loads(raw_record) if raw_record is not None else None
+        if record is None or record.get("closed"):
             return None
-        alert = AlertEvent.model_validate(orjson.loads(raw_record)["alert"])
+        alert = AlertEvent.model_validate(record["alert"])
         ack = alert.model_copy(update={
             "state": AlertState.ACKNOWLEDGED, "transition_id": transition_id(alert_id, AlertState.ACKNOWLEDGED),
             "at": dt.datetime.now(dt.UTC), "summary": f"{alert.summary} (acknowledged)",
@@ -280,9 +294,13 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         log.info("alerts.acknowledged", alert_id=alert_id, region=alert.region_code)
         return alert
 
+    def region_partition(region: str) -> int:
+        """The region's partition of the topics keyed by region (the default partitioner's)."""
+        return (murmur2(region.encode()) & 0x7FFFFFFF) % DEFAULT_PARTITIONS
+
     def holds(region: str) -> bool:
-        """Whether this worker holds the region's partition of ``maturity-alerts`` (the default partitioner)."""
-        partition = (murmur2(region.encode()) & 0x7FFFFFFF) % DEFAULT_PARTITIONS
+        """Whether this worker holds the region's partition of ``maturity-alerts``."""
+        partition = region_partition(region)
         name = alerts_topic.get_topic_name()
         return any(tp.topic == name and tp.partition == partition for tp in app.assignor.assigned_actives())
 
@@ -293,7 +311,27 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             if req is not None and await acknowledge(req.alert_id) is None:
                 log.info("alerts.ack_not_open", alert_id=req.alert_id, region=req.region_code)
 
-    async def deliver(alert: AlertEvent, level: EscalationLevel) -> None:
+    def keep_undelivered(record: dict[str, Any], level: EscalationLevel, report: DeliveryReport) -> dict[str, Any]:
+        """Note in an alert's record which destinations of this level's notification have it.
+
+        ``undelivered`` maps a level whose notification some destination lacks to the destinations
+        already sent (a later delivery skips those). ``since``, ``attempts`` and ``next_at`` pace the
+        later deliveries (redeliver()).
+        """
+        undelivered = record.setdefault("undelivered", {})
+        if report.complete:
+            undelivered.pop(level.value, None)
+        else:
+            undelivered[level.value] = sorted(set(undelivered.get(level.value, [])) | {o.key for o in report.sent})
+        now = time.time()
+        if not undelivered:
+            for k in ("since", "attempts", "next_at"):
+                record.pop(k, None)
+        elif "next_at" not in record:
+            record.update(since=now, attempts=0, next_at=now + settings.redeliver_after.total_seconds())
+        return record
+
+    async def deliver(alert: AlertEvent, level: EscalationLevel, skip: Collection[str] = ()) -> DeliveryReport:
         region = alert.region_code
         plan = plan_of(region)
         history = state_of(region).history.get(alert.target, [])
@@ -309,9 +347,53 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             history=[(dt.datetime.fromtimestamp(t, dt.UTC), v) for t, v in history[-60:]],
             path=path,
         )
-        report = await notifier.deliver(note)
+        report = await notifier.deliver(note, skip=skip)
         log.info("alerts.notified", alert_id=alert.alert_id, state=alert.state.value, level=level.value,
                  sent=len(report.sent), failed=len(report.failed))  # fmt: skip
+        return report
+
+    @app.timer(interval=10.0)
+    async def redeliver() -> None:
+        """Deliver again what some destination did not get after all retries (a gateway down for
+        an hour must not mean a regional head never hears of the alert). Same ids: a destination
+        that got it after all sees a duplicate it can recognise."""
+        now = time.time()
+        waiting = 0
+        for key, raw_record in list(deliveries.items()):
+            record = orjson.loads(raw_record)
+            undelivered: dict[str, list[str]] = record.get("undelivered") or {}
+            waiting += len(undelivered)
+            if not undelivered or record.get("next_at", 0) > now:
+                continue
+            alert = AlertEvent.model_validate(record["alert"])
+            results = []
+            for level_name, sent in list(undelivered.items()):
+                report = await deliver(alert, EscalationLevel(level_name), skip=sent)
+                metrics.redeliveries.labels("delivered" if report.complete else "failed").inc()
+                results.append((EscalationLevel(level_name), report))
+            # The notify agent may have moved the alert on meanwhile (acknowledged, escalated,
+            # resolved): apply the outcome to the record as it is now, if it is still this step.
+            raw_now = deliveries.get(key)
+            record = orjson.loads(raw_now) if raw_now is not None else {}
+            if record.get("alert", {}).get("transition_id") != alert.transition_id:
+                continue
+            for level, report in results:
+                keep_undelivered(record, level, report)
+            if record.get("undelivered"):
+                attempts = record["attempts"] = record.get("attempts", 0) + 1
+                record["next_at"] = now + min(3600.0, settings.redeliver_after.total_seconds() * 2**attempts)
+                if now - record["since"] > settings.redeliver_for.total_seconds():
+                    metrics.redeliveries.labels("abandoned").inc(len(record["undelivered"]))
+                    log.error("alerts.delivery_abandoned", alert_id=alert.alert_id, region=alert.region_code,
+                              undelivered=record["undelivered"], attempts=attempts)  # fmt: skip
+                    for k in ("undelivered", "since", "attempts", "next_at"):
+                        record.pop(k, None)
+            with faust_app.on_partition(app, alerts_topic.get_topic_name(), region_partition(alert.region_code), key):
+                if record.get("closed") and not record.get("undelivered"):
+                    deliveries.pop(key, None)
+                else:
+                    deliveries[key] = orjson.dumps(record)
+        metrics.undelivered.set(waiting)
 
     @app.timer(interval=5.0)
     async def escalate() -> None:
@@ -320,6 +402,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         for key, raw_record in list(deliveries.items()):
             record = orjson.loads(raw_record)
             alert_id = key.decode()
+            if record.get("closed"):
+                continue
             level = record["level"]
             if record["acked"] or level >= len(LEVELS) - 1 or alert_id in escalating:
                 continue
@@ -339,7 +423,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     @app.timer(interval=300.0)
     async def refresh_alertmanager() -> None:
         # Alertmanager forgets a firing alert after its endsAt: push the open ones again.
-        firing = [AlertEvent.model_validate(orjson.loads(r)["alert"]) for r in list(deliveries.values())]
+        records = [orjson.loads(r) for r in list(deliveries.values())]
+        firing = [AlertEvent.model_validate(r["alert"]) for r in records if not r.get("closed")]
         if firing:
             await notifier.refresh_alertmanager(firing)
 
@@ -409,6 +494,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         out = []
         for raw_record in list(deliveries.values()):
             record = orjson.loads(raw_record)
+            if record.get("closed"):
+                continue
             out.append({**record["alert"], "acked": record["acked"], "level": LEVELS[record["level"]].value})
         return web.json({"open": sorted(out, key=lambda a: (a["region_code"], a["kind"], a["target"]))})
 
@@ -418,8 +505,9 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         held_partitions = sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == name)
         return web.json({"status": "ok", "scores": metrics.scores._value.get(), "partitions": held_partitions})
 
-    _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, forwarded_acks, escalate,
-         refresh_alertmanager, on_shutdown, gauges, lag, metrics_page, AckView, active_alerts, healthz)  # fmt: skip
+    _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, forwarded_acks, redeliver,
+         escalate, refresh_alertmanager, on_shutdown, gauges, lag, metrics_page, AckView, active_alerts,
+         healthz)  # fmt: skip
     return svc
 
 

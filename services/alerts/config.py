@@ -34,6 +34,14 @@ class AlertsSettings(BaseSettings):
     escalate_after: timedelta = Field(
         default=timedelta(minutes=30), description="Unacknowledged this long: the next level (province, national)."
     )
+    redeliver_after: timedelta = Field(
+        default=timedelta(minutes=1),
+        description="A notification some destination did not get after all retries is sent again after this; "
+        "the wait doubles each time, up to an hour.",
+    )
+    redeliver_for: timedelta = Field(
+        default=timedelta(hours=24), description="Stop delivering a notification again after this long (logged)."
+    )
     commit_interval: float = 1.0
     session_timeout: float = 10.0
     log_level: str = "INFO"

@@ -37,6 +37,18 @@ class AlertsMetrics:
             registry=r,
         )  # fmt: skip
         self.scores = Counter("pantau_alerts_scores_total", "Region scores evaluated.", registry=r)
+        self.redeliveries = Counter(
+            "pantau_alerts_redeliveries",
+            "Later deliveries of notifications whose retries had failed: delivered, failed again, or abandoned.",
+            ["result"], registry=r,
+        )  # fmt: skip
+        self.undelivered = Gauge(
+            "pantau_alerts_undelivered_notifications",
+            "Notifications (alert and level) that some destination has not received yet; delivered again later.",
+            registry=r,
+        )  # fmt: skip
+        for result in ("delivered", "failed", "abandoned"):
+            self.redeliveries.labels(result)
         self.invalid = Counter(
             "pantau_alerts_messages_invalid_total", "Records that could not be read, by reason.", ["reason"], registry=r
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -40,17 +41,24 @@ REGION = "32.73"
 
 
 class WebhookReceiver:
-    """Records every POST with its headers; answers 200."""
+    """Records every POST with its headers; answers 200, or 503 while ``down_until`` (epoch s) is ahead."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.refused: list[tuple[str, dict[str, str], bytes]] = []
+        self.down_until = 0.0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                outer.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(200)
+                request = (self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                if time.time() < outer.down_until:
+                    outer.refused.append(request)
+                    self.send_response(503)
+                else:
+                    outer.requests.append(request)
+                    self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
@@ -330,3 +338,31 @@ def test_an_acknowledge_link_works_whichever_worker_receives_the_click(stack: St
     assert stack.hook(alert_id=alert_id, level="province") is None
     _, body = http_get(f"http://127.0.0.1:{owner}/alerts")
     assert [a["acked"] for a in json.loads(body)["open"] if a["alert_id"] == alert_id] == [True]
+
+
+def test_a_notification_that_failed_all_its_retries_is_delivered_later(stack: Stack) -> None:
+    """The regional office's gateway is down for longer than the retries last: the firing webhook
+    is delivered when it is back, with the same id (a later delivery, not a lost notification)."""
+    stack.hooks.down_until = time.time() + 3600  # down until the test says otherwise
+    stack.start_alerts(ALERTS_RETRIES="1", ALERTS_RETRY_BASE="0.1", ALERTS_REDELIVER_AFTER="PT2S")
+    stack.produce(_events(T_BAD, **BAD))
+
+    def refused_firing() -> dict[str, Any] | None:
+        for path, headers, body in list(stack.hooks.refused):
+            doc = json.loads(body)
+            if doc["kind"] == "behind_trajectory" and doc["state"] == "firing":
+                return {"path": path, "headers": headers, "alert": doc}
+        return None
+
+    first = wait_for("the firing webhook refused (gateway down)", refused_firing, timeout=90)
+    time.sleep(5)  # the one retry is long over; nothing got through
+    assert stack.hook(kind="behind_trajectory", state="firing") is None
+    stack.hooks.down_until = 0.0  # the gateway is back
+    got = wait_for("the firing webhook delivered later", lambda: stack.hook(kind="behind_trajectory",
+                   state="firing"), timeout=60)  # fmt: skip
+    assert got["headers"]["webhook-id"] == first["headers"]["webhook-id"]
+    assert got["alert"]["alert_id"] == first["alert"]["alert_id"]
+    # The email went out at once (only the webhook failed) and is not sent twice.
+    emails = [m for m in stack.mailbox.messages if "walikota@bandung.example" in m["To"]
+              and "Bandung" in m["Subject"]]  # fmt: skip
+    assert len({m["Message-ID"] for m in emails}) == len(emails)
