@@ -437,6 +437,14 @@ def pipeline_health() -> dict[str, Any]:
                 [query("channel:pantau_notification_delivery_seconds:p99", "{{channel}}")],
                 look=Look(unit=SECONDS, w=12, thresholds=[(None, "green"), (2, "red")]),
             ))  # fmt: skip
+            b = b.with_panel(timeseries_panel(
+                "Notifications waiting for a later delivery",
+                "Notifications some destination did not get after all retries; the alerts service sends them "
+                "again (ALERTS_REDELIVER_AFTER, doubling) for up to ALERTS_REDELIVER_FOR, then abandons them.",
+                [query("sum(pantau_alerts_undelivered_notifications)", "waiting"),
+                 query(f"sum by (result) (increase(pantau_alerts_redeliveries_total[{RATE}]))", "{{result}}")],
+                look=Look(unit="short", min_value=0, w=24),
+            ))  # fmt: skip
     return finalise(b)
 
 
