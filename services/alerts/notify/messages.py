@@ -73,6 +73,31 @@ TARGETS: Final = {
 }
 
 #: What happened, by kind; {target} and {due} are filled in. A resolved alert says so instead.
+#: What it would take to get back on the path, composed in the reader's language from the alert's
+#: figures (the event's own ``remedy`` is an English sentence for logs and webhook consumers).
+REMEDIES: Final = {
+    "id": {
+        "raise": "Naikkan skor {target} sebesar {gap} poin {why}.",
+        "levers": "Pengungkit terbesar: {levers}.",
+        "lever": "{name} (+{pull} poin bila mencapai 5)",
+        "data_stale": "Pulihkan aliran data {target}: cakupan data harus mencapai {minimum} dari bobot indikator.",
+        "behind_trajectory": "untuk kembali ke jalur masterplan",
+        "milestone_missed": "untuk memenuhi tonggak yang telah lewat",
+        "at_risk": "agar tren memenuhi tonggak berikutnya",
+        "score_drop": "untuk memulihkan penurunan",
+    },
+    "en": {
+        "raise": "Raise the {target} score by {gap} points {why}.",
+        "levers": "The largest levers: {levers}.",
+        "lever": "{name} (+{pull} points at full marks)",
+        "data_stale": "Restore the {target} feeds: data coverage must reach {minimum} of the indicator weight.",
+        "behind_trajectory": "to return to the masterplan path",
+        "milestone_missed": "to meet the passed milestone",
+        "at_risk": "for the trend to meet the next milestone",
+        "score_drop": "to recover the fall",
+    },
+}
+
 HEADLINES: Final = {
     "id": {
         "behind_trajectory": "Skor {target} berada di bawah jalur masterplan.",

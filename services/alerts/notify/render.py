@@ -114,8 +114,27 @@ def alert_facts(
         gap=gap,
         due=due,
         drivers=drivers,
-        remedy=alert.remedy,
+        remedy=remedy_text(alert, lang, target, names),
     )
+
+
+def remedy_text(alert: AlertEvent, lang: Language, target: str, names: Mapping[str, str]) -> str:
+    """What it would take to get back on the path, in ``lang``, from the alert's figures.
+
+    Empty once the alert is resolved or when nothing is behind (a negative gap).
+    """
+    words = m.REMEDIES[lang]
+    if alert.state in (AlertState.RESOLVED, AlertState.PENDING):
+        return ""
+    if alert.kind == AlertKind.DATA_STALE:
+        minimum = f"{number((alert.expected or 0.0) * 100, lang, 0)}%"
+        return words["data_stale"].format(target=target, minimum=minimum)
+    if alert.gap is None or alert.gap <= 0 or alert.kind not in words:
+        return ""
+    text = words["raise"].format(target=target, gap=number(alert.gap, lang), why=words[alert.kind])
+    levers = [words["lever"].format(name=names.get(d.indicator_id, d.indicator_id), pull=number(d.pull, lang))
+              for d in alert.drivers]  # fmt: skip
+    return f"{text} {words['levers'].format(levers='; '.join(levers))}" if levers else text
 
 
 def describe(facts: Facts, lang: Language) -> str:
