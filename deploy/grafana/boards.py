@@ -172,8 +172,10 @@ def region_detail() -> dict[str, Any]:
                   "One kab/kota: its index, level and coverage, each dimension against its masterplan path.")
         .with_variable(datasource_variable())
         .with_variable(query_variable(
-            "region", "Region", "label_values(pantau_maturity_coverage_ratio, region)",
-            description="Kemendagri code of the kab/kota (32.73 = Kota Bandung); type to search.",
+            "region", "Region", "query_result(pantau_region_info)",
+            # Prometheus returns labels sorted by name, so display comes before region.
+            regex='/display="(?<text>[^"]+)".*region="(?<value>[^"]+)"/',
+            description="The kab/kota: type part of its name or its Kemendagri code (Bandung, 32.73).",
         ))
         .with_variable(query_variable(
             "province", "Province", 'label_values(pantau_maturity_coverage_ratio{region="$region"}, province)',

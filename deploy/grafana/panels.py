@@ -8,6 +8,7 @@ ids and query refIds (so that the committed files only change when the boards do
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -228,6 +229,23 @@ def value_map(mapping: Mapping[Any, str]) -> ValueMap:
 # ---------------------------------------------------------------------------------------- variables
 
 
+def variable_regex(pattern: str) -> re.Pattern[str]:
+    """Python's reading of a variable's regex, as Grafana (JavaScript) writes it: ``/body/flags`` with
+    ``(?<name>...)`` groups. For checks of what a variable offers; Grafana applies the original."""
+    body = pattern[1 : pattern.rindex("/")] if pattern.startswith("/") else pattern
+    return re.compile(body.replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!"))
+
+
+def query_result_line(sample: Mapping[str, Any]) -> str:
+    """One series of an instant query as Grafana's ``query_result()`` shows it to a variable's regex:
+    ``name{label="value", ...} value timestamp`` (labels in Prometheus's order, sorted by name)."""
+    metric = dict(sample["metric"])
+    name = metric.pop("__name__", "")
+    labels = ", ".join(f'{k}="{v}"' for k, v in metric.items())
+    ts, value = sample["value"]
+    return f"{name}{{{labels}}} {value} {int(float(ts) * 1000)}"
+
+
 def datasource_variable() -> db.DatasourceVariable:
     return db.DatasourceVariable("datasource").label("Data source").type("prometheus")
 
@@ -241,8 +259,11 @@ def query_variable(
     include_all: bool = False,
     hidden: bool = False,
     description: str = "",
+    regex: str = "",
 ) -> db.QueryVariable:
-    """A variable filled by ``label_values(...)`` on the board's data source (searchable by typing)."""
+    """A variable filled by ``label_values(...)`` (or ``query_result(...)`` with a ``regex`` whose named
+    groups ``text`` and ``value`` pick what is shown and what is used) on the board's data source;
+    searchable by typing."""
     v = (
         db.QueryVariable(name).label(label).datasource(DATASOURCE).query(definition)
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED).sort(VariableSort.NATURAL_ASC)
@@ -254,6 +275,8 @@ def query_variable(
         v = v.hide(VariableHide.HIDE_VARIABLE)
     if description:
         v = v.description(description)
+    if regex:
+        v = v.regex(regex)
     return v
 
 

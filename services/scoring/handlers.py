@@ -70,6 +70,7 @@ class Scorer:
         self.encoders: dict[str, ScoreEncoder] = {}
         self.latest: dict[str, RegionScore] = {}  # region -> its last published score (the score gauges)
         metrics.scores.latest = self.latest.values
+        metrics.scores.names = {code: r.name for code, r in regions.regions.items()}
         self.processed = 0  # records handled, whatever their outcome (cheap progress for /healthz)
 
     # ------------------------------------------------------------------ records

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -26,6 +26,8 @@ class ScoreGauges(Collector):
 
     def __init__(self) -> None:
         self.latest: Callable[[], Iterable[RegionScore]] = tuple
+        #: region code -> its name (pantau_region_info, which lets Grafana boards search regions by name)
+        self.names: Mapping[str, str] = {}
 
     def describe(self) -> Iterator[GaugeMetricFamily]:
         yield from self._families()
@@ -45,11 +47,14 @@ class ScoreGauges(Collector):
                               "Maturity level 1-5 (Rintisan..Optimum); absent when insufficient data.", labels=reg),
             GaugeMetricFamily("pantau_maturity_coverage_ratio",
                               "Share of the framework's weight with fresh data.", labels=reg),
+            GaugeMetricFamily("pantau_region_info",
+                              "1 for each region this worker scores; its name, and 'Name (code)' for pickers.",
+                              labels=[*reg, "name", "display"]),
         )  # fmt: skip
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         families = self._families()
-        dim_score, dim_cov, index, level, cov = families
+        dim_score, dim_cov, index, level, cov, info = families
         for s in list(self.latest()):
             reg, prov = s.region_code, s.province_code
             for d in s.dimensions:
@@ -57,6 +62,8 @@ class ScoreGauges(Collector):
                 if d.score is not None:
                     dim_score.add_metric([reg, prov, d.dimension_id], d.score)
             cov.add_metric([reg, prov], s.coverage)
+            name = self.names.get(reg, reg)
+            info.add_metric([reg, prov, name, f"{name} ({reg})"], 1.0)
             if s.index is not None:
                 index.add_metric([reg, prov], s.index)
             if s.level is not None:

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from deploy.grafana.build import DASHBOARDS_DIR
-from deploy.grafana.panels import iter_panels
+from deploy.grafana.panels import iter_panels, query_result_line, variable_regex
 from pantau.prometheus_local import LocalPrometheus, PrometheusError, render_config, write_config
 from pantau.simulate import quality_value
 from schemas.framework import load_framework
@@ -217,10 +217,21 @@ def substitute(text: str, values: dict[str, str]) -> str:
 _LABEL_VALUES = re.compile(r"^label_values\((?:(?P<selector>.*),\s*)?(?P<label>\w+)\)$", re.S)
 
 
+_QUERY_RESULT = re.compile(r"^query_result\((?P<expr>.*)\)$", re.S)
+
+
 def variable_options(prom: LocalPrometheus, var: dict[str, Any], values: dict[str, str]) -> list[str]:
-    """The options Grafana would offer for a ``label_values`` query variable, given earlier variables."""
-    m = _LABEL_VALUES.match(substitute(str(var["query"]).strip(), values))
-    assert m, f"variable {var['name']}: only label_values(...) queries are supported here, not {var['query']!r}"
+    """The values Grafana would offer for a ``label_values`` or ``query_result`` (with a regex) query
+    variable, given earlier variables."""
+    query = substitute(str(var["query"]).strip(), values)
+    qr = _QUERY_RESULT.match(query)
+    if qr is not None:
+        lines = [query_result_line(s) for s in prom.api("query", {"query": qr["expr"]})["result"]]
+        pattern = variable_regex(var["regex"])
+        found = [m for m in map(pattern.search, lines) if m is not None]
+        return sorted({m["value"] if "value" in pattern.groupindex else m[1] for m in found})
+    m = _LABEL_VALUES.match(query)
+    assert m, f"variable {var['name']}: label_values(...) or query_result(...) only, not {var['query']!r}"
     label, selector = m["label"], m["selector"]
     if selector is None:
         return sorted(prom.api(f"label/{label}/values"))

@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 
 from deploy.grafana import build
 from deploy.grafana.boards import BOARDS
-from deploy.grafana.panels import iter_panels
+from deploy.grafana.panels import iter_panels, query_result_line, variable_regex
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.notify.metrics import NotifyMetrics
 from services.ingest.metrics import IngestMetrics
@@ -121,9 +121,44 @@ def test_variables_are_label_values_of_real_series(name: str) -> None:
     assert variables[0] == {**variables[0], "name": "datasource", "type": "datasource", "query": "prometheus"}
     for var in variables[1:]:
         assert var["type"] == "query", var["name"]
-        m = re.fullmatch(r"label_values\((.+), (\w+)\)", var["query"])
-        assert m, f"{name}: ${var['name']} is not label_values(selector, label)"
-        assert series_in(m[1]) <= known, f"{name}: ${var['name']} reads unknown series {series_in(m[1]) - known}"
+        m = re.fullmatch(r"label_values\((.+), (\w+)\)|query_result\((.+)\)", var["query"])
+        assert m, f"{name}: ${var['name']} is not label_values(selector, label) or query_result(expr)"
+        if m[3] is not None:  # query_result needs a regex that picks the value (and the text)
+            assert {"text", "value"} <= set(variable_regex(var["regex"]).groupindex), var["regex"]
+        selector = m[1] or m[3]
+        assert series_in(selector) <= known, (
+            f"{name}: ${var['name']} reads unknown series {series_in(selector) - known}"
+        )
+
+
+def test_the_region_picker_shows_names_and_uses_codes() -> None:
+    region = next(v for v in _boards()["region-detail.json"]["templating"]["list"] if v["name"] == "region")
+    # A series as Prometheus returns it (labels sorted by name) and Grafana's query_result shows it.
+    sample = {"metric": {"__name__": "pantau_region_info", "display": "Kota Bandung (32.73)", "instance": "a:6066",
+                         "job": "pantau-scoring", "name": "Kota Bandung", "province": "32", "region": "32.73"},
+              "value": [1764300000.0, "1"]}  # fmt: skip
+    line = query_result_line(sample)
+    assert line == ('pantau_region_info{display="Kota Bandung (32.73)", instance="a:6066", job="pantau-scoring", '
+                    'name="Kota Bandung", province="32", region="32.73"} 1 1764300000000')  # fmt: skip
+    m = variable_regex(region["regex"]).search(line)
+    assert m is not None and (m["text"], m["value"]) == ("Kota Bandung (32.73)", "32.73")
+
+
+def test_scoring_exports_region_names_for_the_picker() -> None:
+    from schemas.framework import load_framework
+    from schemas.regions import default_registry
+    from services.scoring.handlers import Scorer
+    from tests.builders import an_indicator_event
+
+    metrics = ScoringMetrics(CollectorRegistry())
+    scorer = Scorer(load_framework(), default_registry(), metrics, lateness_us=0, publish_interval=0.0)
+    ev = an_indicator_event(region_code="32.73")
+    scorer.handle(b"32.73", ev.model_dump_json().encode(), 0, 1, 0.0)
+    scorer.publish("32.73")
+    info = {tuple(sorted(s.labels.items())): s.value for f in metrics.registry.collect() for s in f.samples
+            if s.name == "pantau_region_info"}  # fmt: skip
+    assert info == {(("display", "Kota Bandung (32.73)"), ("name", "Kota Bandung"), ("province", "32"),
+                     ("region", "32.73")): 1.0}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", sorted(BOARDS))
