@@ -6,7 +6,8 @@ Phases, all in one run against the local broker:
 3. one scoring worker (`pantau scoring run`) processes the same topic from the start;
    sustained events/s from its first to its last event, and its peak RSS;
 4. latency: a steady load (default 2,000 events/s, event time = now) into the caught-up worker;
-   p50/p99 of pantau_event_to_score_latency_seconds.
+   p50/p99 of pantau_event_to_score_latency_seconds;
+5. the same with a second worker in the group (scale-out is Kafka's own), over both workers.
 
 Usage: .venv/bin/python bench/scoring.py [--events 1000000] [--rate 2000] [--latency-seconds 60]
 Results are appended to bench/RESULTS.md.
@@ -22,6 +23,7 @@ import random
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -179,6 +181,63 @@ def _ms(seconds: float) -> str:
     return f"> {top * 1000:,.0f} ms (beyond the top bucket)" if seconds > top else f"{seconds * 1000:,.0f} ms"
 
 
+@dataclass(frozen=True)
+class Latency:
+    p50: float
+    p99: float
+    within: float  # share within 500 ms
+    age_p99: float
+    cpu: float  # CPU of the workers during the phase, in cores
+
+
+def merged_histograms(texts: list[str]) -> str:
+    """Bucket lines of several workers' histogram deltas, summed per bucket."""
+    total: dict[str, float] = {}
+    for text in texts:
+        for line in text.splitlines():
+            key, value = line.rsplit(" ", 1)
+            total[key] = total.get(key, 0.0) + float(value)
+    return "\n".join(f"{k} {v}" for k, v in total.items())
+
+
+def measure_latency(bootstrap: str, topic: str, fw, regions: list[str], args: argparse.Namespace,
+                    workers: dict[int, int]) -> Latency:  # fmt: skip
+    """Feed ``args.rate`` events/s for ``args.latency_seconds``; the latency over ``workers`` (port -> pid)."""
+    name, age_name = "pantau_event_to_score_latency_seconds", "pantau_scoring_record_age_seconds"
+    before = {port: http_get(f"http://127.0.0.1:{port}/metrics")[1].decode() for port in workers}
+    cpu0, t0 = sum(cpu_seconds(pid) for pid in workers.values()), time.monotonic()
+    asyncio.run(steady_feed(bootstrap, topic, fw, regions, args.rate, args.latency_seconds))
+    cpu = (sum(cpu_seconds(pid) for pid in workers.values()) - cpu0) / (time.monotonic() - t0)
+    time.sleep(max(2.0, args.publish_interval * 4))
+    after = {port: http_get(f"http://127.0.0.1:{port}/metrics")[1].decode() for port in workers}
+    lat = merged_histograms([histogram_delta(before[p], after[p], name) for p in workers])
+    age = merged_histograms([histogram_delta(before[p], after[p], age_name) for p in workers])
+    result = Latency(quantile_from_histogram(lat, name, 0.50), quantile_from_histogram(lat, name, 0.99),
+                     share_within(lat, name, 0.5), quantile_from_histogram(age, age_name, 0.99), cpu)  # fmt: skip
+    buckets = [ln.rsplit(" ", 1) for ln in lat.splitlines()]
+    shown = ", ".join(f"{k.split('=')[1][1:-2]}s {float(v):,.0f}" for k, v in buckets)
+    log(f"  latency histogram (cumulative): {shown}")
+    log(f"  latency p50 {_ms(result.p50)}, p99 {_ms(result.p99)}, {result.within:.2%} within 500 ms; "
+        f"CPU {result.cpu:.0%} of a core")  # fmt: skip
+    return result
+
+
+def wait_until_split(ports: list[int], timeout: float = 120.0) -> None:
+    """Until every worker holds partitions of the source topic and together they hold all 12."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = []
+        for port in ports:
+            text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
+            held.append({ln.split('partition="')[1].split('"')[0] for ln in text.splitlines()
+                         if ln.startswith("pantau_scoring_consumer_lag_messages{")})  # fmt: skip
+        if all(held) and len(set().union(*held)) == 12 and sum(map(len, held)) == 12:
+            log(f"  partitions split {' / '.join(str(len(h)) for h in held)}")
+            return
+        time.sleep(0.5)
+    raise SystemExit("the workers did not split the partitions within 2 minutes")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=1_000_000)
@@ -192,6 +251,8 @@ def main() -> int:
     )
     ap.add_argument("--store", default="rocksdb", choices=["rocksdb", "memory"])
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
+    ap.add_argument("--no-second-worker", dest="second_worker", action="store_false",
+                    help="skip phase 5 (latency with a second worker in the group)")  # fmt: skip
     args = ap.parse_args()
 
     bootstrap, prefix = broker_with_topics("bench")
@@ -218,6 +279,7 @@ def main() -> int:
     logf = (ROOT / ".pantau" / "bench-scoring.log").open("w")
     worker = subprocess.Popen([sys.executable, "-m", "pantau.cli", "scoring", "run"], env=env, stdout=logf,
                               stderr=subprocess.STDOUT)  # fmt: skip
+    workers = [worker]
     try:
         t_first = None
         last_log = 0.0
@@ -244,31 +306,25 @@ def main() -> int:
         # Let the publications of phase 3's last records happen first: their latency includes the
         # time they waited in the topic before the worker started, and must not count here.
         time.sleep(max(3.0, args.publish_interval * 3))
-        _, body = http_get(f"http://127.0.0.1:{port}/metrics")
-        before = body.decode()
-        cpu0, t0 = cpu_seconds(worker.pid), time.monotonic()
-        asyncio.run(steady_feed(bootstrap, topic, fw, regions, args.rate, args.latency_seconds))
-        cpu_share = (cpu_seconds(worker.pid) - cpu0) / (time.monotonic() - t0)
-        time.sleep(max(2.0, args.publish_interval * 4))
-        _, body = http_get(f"http://127.0.0.1:{port}/metrics")
-        after = body.decode()
-        lat = histogram_delta(before, after, "pantau_event_to_score_latency_seconds")
-        age = histogram_delta(before, after, "pantau_scoring_record_age_seconds")
-        p50 = quantile_from_histogram(lat, "pantau_event_to_score_latency_seconds", 0.50)
-        p99 = quantile_from_histogram(lat, "pantau_event_to_score_latency_seconds", 0.99)
-        age_p99 = quantile_from_histogram(age, "pantau_scoring_record_age_seconds", 0.99)
-        within = share_within(lat, "pantau_event_to_score_latency_seconds", 0.5)
-        buckets = [ln.rsplit(" ", 1) for ln in lat.splitlines()]
-        shown = ", ".join(f"{k.split('=')[1][1:-2]}s {float(v):,.0f}" for k, v in buckets)
-        log(f"  latency histogram (cumulative): {shown}")
+        one = measure_latency(bootstrap, topic, fw, regions, args, {port: worker.pid})
         rss = peak_rss_mb(worker.pid)
-        log(
-            f"  latency p50 {_ms(p50)}, p99 {_ms(p99)}, {within:.2%} within 500 ms; "
-            f"worker CPU {cpu_share:.0%} of a core; peak RSS {rss:,.0f} MiB"
-        )
+        two = None
+        if args.second_worker:
+            log(f"phase 5: a second worker joins; latency at {args.rate:,} events/s over both")
+            port2 = free_port()
+            env2 = {**env, "SCORING_WEB_PORT": str(port2), "SCORING_DATA_DIR": str(ROOT / ".pantau" / "bench2")}
+            logf2 = (ROOT / ".pantau" / "bench-scoring-2.log").open("w")
+            worker2 = subprocess.Popen([sys.executable, "-m", "pantau.cli", "scoring", "run"], env=env2,
+                                       stdout=logf2, stderr=subprocess.STDOUT)  # fmt: skip
+            workers.append(worker2)
+            wait_until_split([port, port2])
+            time.sleep(5.0)  # the moved partitions' states restored, their scores published
+            two = measure_latency(bootstrap, topic, fw, regions, args, {port: worker.pid, port2: worker2.pid})
     finally:
-        worker.terminate()
-        worker.wait(60)
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(60)
 
     catchup = ScoringSettings.model_fields["catchup_publish_interval"].default
     setup = (f"Kafka local single node; store {args.store}; publish interval {args.publish_interval}s when caught up, "
@@ -279,12 +335,17 @@ def main() -> int:
         ("raw aiokafka consumer (baseline)", f"{raw_rate:,.0f} events/s"),
         ("one scoring worker, sustained", f"{score_rate:,.0f} events/s"),
         ("**ratio worker / raw consumer**", f"**{score_rate / raw_rate:.3f}**"),
-        (f"latency at {args.rate:,} events/s, p50", _ms(p50)),
-        (f"latency at {args.rate:,} events/s, p99", _ms(p99)),
-        ("events whose score was published within 500 ms (exact, from the 0.5 s bucket)", f"{within:.2%}"),
-        ("of which in Kafka and the fetch (record age when applied, p99 of batches)", _ms(age_p99)),
-        ("worker CPU during the latency phase", f"{cpu_share:.0%} of a core"),
+        (f"latency at {args.rate:,} events/s, p50", _ms(one.p50)),
+        (f"latency at {args.rate:,} events/s, p99", _ms(one.p99)),
+        ("events whose score was published within 500 ms (exact, from the 0.5 s bucket)", f"{one.within:.2%}"),
+        ("of which in Kafka and the fetch (record age when applied, p99 of batches)", _ms(one.age_p99)),
+        ("worker CPU during the latency phase", f"{one.cpu:.0%} of a core"),
         ("worker peak RSS", f"{rss:,.0f} MiB"),
+        *([] if two is None else [
+            (f"two workers (one more joined), latency at {args.rate:,} events/s, p50 / p99",
+             f"{_ms(two.p50)} / {_ms(two.p99)}"),
+            ("... within 500 ms; CPU of the two workers", f"{two.within:.2%}; {two.cpu:.0%} of a core"),
+        ]),
     ], record=not args.no_record)  # fmt: skip
     return 0
 
