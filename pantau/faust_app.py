@@ -4,6 +4,7 @@ on a chosen partition, and consumer lag as a gauge."""
 from __future__ import annotations
 
 import logging
+import shutil
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from prometheus_client import Gauge
 
 from pantau import logs
 from schemas.topics import DEFAULT_PARTITIONS
+
+log = logs.get("pantau.faust")
 
 
 def make_app(
@@ -33,6 +36,7 @@ def make_app(
 ) -> faust.App:
     """A faust App on the Pantau defaults: acks=all, earliest offsets, loopback web, 12 partitions."""
     (data_dir / app_id).mkdir(parents=True, exist_ok=True)
+    forget_state_of_another_cluster(bootstrap, data_dir / app_id)
     return faust.App(
         app_id,
         broker=f"kafka://{bootstrap}",
@@ -52,6 +56,34 @@ def make_app(
         web_enabled=True,
         **extra,
     )
+
+
+def forget_state_of_another_cluster(bootstrap: str, state_dir: Path) -> bool:
+    """Remove table state on disk that another Kafka cluster's changelogs built; True if removed.
+
+    The RocksDB files cache one cluster's changelog topics. Against another cluster (a freshly
+    formatted local broker, another KAFKA_BOOTSTRAP_SERVERS) they are stale, and faust refuses to
+    start ("persisted offset ... is higher than the last offset in that topic"). The changelogs are
+    the truth, so the files go and faust rebuilds the state from them. The cluster id is kept next to
+    the state; state without one (older versions) is treated as another cluster's.
+    """
+    from pantau.topics_admin import admin_client
+
+    admin = admin_client(bootstrap)
+    try:
+        cluster = str(admin.describe_cluster()["cluster_id"])
+    finally:
+        admin.close()
+    marker = state_dir / "kafka-cluster-id"
+    known = marker.read_text().strip() if marker.exists() else None
+    stale = [p for p in state_dir.iterdir() if p != marker] if known != cluster else []
+    for path in stale:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if stale:
+        log.warning("state.other_cluster_removed", state_dir=str(state_dir), was=known, cluster=cluster,
+                    removed=len(stale))  # fmt: skip
+    marker.write_text(cluster + "\n")
+    return bool(stale)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -162,3 +163,21 @@ def test_kafka_up_is_idempotent_and_status_answers(kafka_bootstrap: str) -> None
     assert status.returncode == 0, status.stdout + status.stderr
     assert "answers" in status.stdout
     assert time.monotonic() - t0 < 60
+
+
+def test_table_state_of_another_cluster_is_removed_before_faust_starts(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """RocksDB files built from another cluster's changelogs make faust refuse to start: they go."""
+    from pantau.faust_app import forget_state_of_another_cluster
+
+    state = tmp_path / "pantau-scoring"
+    (state / "v1" / "tables").mkdir(parents=True)
+    (state / "v1" / "tables" / "region-state-0.db").write_text("stale")
+    (state / "kafka-cluster-id").write_text("another-cluster\n")
+    assert forget_state_of_another_cluster(kafka_bootstrap, state)
+    assert [p.name for p in state.iterdir()] == ["kafka-cluster-id"]
+    cluster = (state / "kafka-cluster-id").read_text().strip()
+    assert cluster and cluster != "another-cluster"
+    # The same cluster again: its state is kept.
+    (state / "v1").mkdir()
+    assert not forget_state_of_another_cluster(kafka_bootstrap, state)
+    assert (state / "v1").is_dir()
