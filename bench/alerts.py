@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import broker_with_topics, log, report  # noqa: E402
 from schemas.regions import default_registry  # noqa: E402
+from services.scoring.config import ScoringSettings  # noqa: E402
 from tests.integration.helpers import TINY_FRAMEWORK, free_port, http_get  # noqa: E402
 
 SECRET = "whsec_cGFudGF1LWJlbmNoLXdlYmhvb2stc2VjcmV0LTAx"
@@ -209,7 +210,9 @@ def main() -> int:
             proc.wait(60)
     if not lat:
         raise SystemExit("no probe was notified")
-    report("Alerts", "Kafka local single node; scoring publish interval 1 s (default); alerts pending_for 0 s.", [
+    interval = ScoringSettings.model_fields["publish_interval"].default
+    setup = f"Kafka local single node; scoring publish interval {interval} s (default); alerts pending_for 0 s."
+    report("Alerts", setup, [
         ("background load", f"{args.rate:,} events/s over {len(regions)} regions"),
         ("baseline: one Kafka hop (produce -> consume, acks=all), p50 / p99",
          f"{q(hop, 0.5) * 1000:,.0f} / {q(hop, 0.99) * 1000:,.0f} ms"),
