@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from aiokafka.partitioner import murmur2
 from faust.streams import _current_event as current_event_var
 from faust.types import Message
 from prometheus_client import Gauge
@@ -56,6 +57,12 @@ def make_app(
         web_enabled=True,
         **extra,
     )
+
+
+def partition_of(key: str, partitions: int = DEFAULT_PARTITIONS) -> int:
+    """The partition Kafka's default partitioner (murmur2, as aiokafka and kafka-python use it) gives
+    ``key``: where a region's records are on every topic keyed by region."""
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
 def forget_state_of_another_cluster(bootstrap: str, state_dir: Path) -> bool:

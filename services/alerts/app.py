@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 
 import faust
 import orjson
-from aiokafka.partitioner import murmur2
 from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
@@ -294,13 +293,9 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         log.info("alerts.acknowledged", alert_id=alert_id, region=alert.region_code)
         return alert
 
-    def region_partition(region: str) -> int:
-        """The region's partition of the topics keyed by region (the default partitioner's)."""
-        return (murmur2(region.encode()) & 0x7FFFFFFF) % DEFAULT_PARTITIONS
-
     def holds(region: str) -> bool:
         """Whether this worker holds the region's partition of ``maturity-alerts``."""
-        partition = region_partition(region)
+        partition = faust_app.partition_of(region)
         name = alerts_topic.get_topic_name()
         return any(tp.topic == name and tp.partition == partition for tp in app.assignor.assigned_actives())
 
@@ -388,7 +383,9 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
                               undelivered=record["undelivered"], attempts=attempts)  # fmt: skip
                     for k in ("undelivered", "since", "attempts", "next_at"):
                         record.pop(k, None)
-            with faust_app.on_partition(app, alerts_topic.get_topic_name(), region_partition(alert.region_code), key):
+            with faust_app.on_partition(
+                app, alerts_topic.get_topic_name(), faust_app.partition_of(alert.region_code), key
+            ):
                 if record.get("closed") and not record.get("undelivered"):
                     deliveries.pop(key, None)
                 else:

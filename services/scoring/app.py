@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from aiokafka.partitioner import murmur2
 from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
@@ -144,7 +143,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         producer = app.producer._ensure_producer()  # type: ignore[attr-defined]  # aiokafka's, as faust started it
         if not score_partitions:
             count = len(await producer.partitions_for(scores_topic_name))
-            score_partitions.update({r: (murmur2(r.encode()) & 0x7FFFFFFF) % count for r in scorer.regions.regions})
+            score_partitions.update({r: faust_app.partition_of(r, count) for r in scorer.regions.regions})
         batches: dict[int, Any] = {}
         for score in scores:
             region = score.region_code
