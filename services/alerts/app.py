@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -50,6 +50,7 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 M = TypeVar("M", bound=BaseModel)
 LEVELS = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
 STATE_REFRESH = 30.0
+PACING = ("since", "attempts", "next_at")  # fields of a delivery record that pace its later deliveries
 
 
 @dataclass
@@ -293,11 +294,17 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         log.info("alerts.acknowledged", alert_id=alert_id, region=alert.region_code)
         return alert
 
-    def holds(region: str) -> bool:
-        """Whether this worker holds the region's partition of ``maturity-alerts``."""
-        partition = faust_app.partition_of(region)
+    def held_partitions() -> set[int]:
+        """The partitions of ``maturity-alerts`` (and so of every region-keyed topic) this worker holds."""
         name = alerts_topic.get_topic_name()
-        return any(tp.topic == name and tp.partition == partition for tp in app.assignor.assigned_actives())
+        return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == name}
+
+    def open_records() -> Iterator[tuple[bytes, dict[str, Any]]]:
+        """The records of open alerts (not those of resolved ones kept only for a later delivery)."""
+        for key, raw_record in list(deliveries.items()):
+            record = orjson.loads(raw_record)
+            if not record.get("closed"):
+                yield key, record
 
     @app.agent(acks_topic, name="forwarded-acks")
     async def forwarded_acks(stream: StreamT[Any]) -> None:
@@ -320,7 +327,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             undelivered[level.value] = sorted(set(undelivered.get(level.value, [])) | {o.key for o in report.sent})
         now = time.time()
         if not undelivered:
-            for k in ("since", "attempts", "next_at"):
+            for k in PACING:
                 record.pop(k, None)
         elif "next_at" not in record:
             record.update(since=now, attempts=0, next_at=now + settings.redeliver_after.total_seconds())
@@ -381,7 +388,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
                     metrics.redeliveries.labels("abandoned").inc(len(record["undelivered"]))
                     log.error("alerts.delivery_abandoned", alert_id=alert.alert_id, region=alert.region_code,
                               undelivered=record["undelivered"], attempts=attempts)  # fmt: skip
-                    for k in ("undelivered", "since", "attempts", "next_at"):
+                    for k in ("undelivered", *PACING):
                         record.pop(k, None)
             with faust_app.on_partition(
                 app, alerts_topic.get_topic_name(), faust_app.partition_of(alert.region_code), key
@@ -396,11 +403,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     async def escalate() -> None:
         now = time.time()
         step = settings.escalate_after.total_seconds()
-        for key, raw_record in list(deliveries.items()):
-            record = orjson.loads(raw_record)
+        for key, record in open_records():
             alert_id = key.decode()
-            if record.get("closed"):
-                continue
             level = record["level"]
             if record["acked"] or level >= len(LEVELS) - 1 or alert_id in escalating:
                 continue
@@ -420,8 +424,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     @app.timer(interval=300.0)
     async def refresh_alertmanager() -> None:
         # Alertmanager forgets a firing alert after its endsAt: push the open ones again.
-        records = [orjson.loads(r) for r in list(deliveries.values())]
-        firing = [AlertEvent.model_validate(r["alert"]) for r in records if not r.get("closed")]
+        firing = [AlertEvent.model_validate(record["alert"]) for _, record in open_records()]
         if firing:
             await notifier.refresh_alertmanager(firing)
 
@@ -476,7 +479,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             if region is None:  # a link issued before links named their region
                 return self.json({"error": f"alert {alert_id} is not open on this worker (resolved, or held by "
                                            "another worker)"}, status=404)  # fmt: skip
-            if holds(region):
+            if faust_app.partition_of(region) in held_partitions():
                 return self.json({"error": f"alert {alert_id} is not open: it was resolved"}, status=404)
             # Another worker holds the region: forward the click there (it is in the log, so it is not lost).
             req = AckRequest(alert_id=alert_id, region_code=region, requested_at=dt.datetime.now(dt.UTC))
@@ -489,18 +492,15 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     @app.page("/alerts")
     async def active_alerts(web: Any, request: Request) -> Response:
         out = []
-        for raw_record in list(deliveries.values()):
-            record = orjson.loads(raw_record)
-            if record.get("closed"):
-                continue
+        for _, record in open_records():
             out.append({**record["alert"], "acked": record["acked"], "level": LEVELS[record["level"]].value})
         return web.json({"open": sorted(out, key=lambda a: (a["region_code"], a["kind"], a["target"]))})
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Request) -> Response:
-        name = alerts_topic.get_topic_name()
-        held_partitions = sorted(tp.partition for tp in app.assignor.assigned_actives() if tp.topic == name)
-        return web.json({"status": "ok", "scores": metrics.scores._value.get(), "partitions": held_partitions})
+        return web.json(
+            {"status": "ok", "scores": metrics.scores._value.get(), "partitions": sorted(held_partitions())}
+        )
 
     _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, forwarded_acks, redeliver,
          escalate, refresh_alertmanager, on_shutdown, gauges, lag, metrics_page, AckView, active_alerts,

@@ -52,14 +52,6 @@ def create_topics(bootstrap: str, prefix: str) -> None:
         admin.close()
 
 
-def list_topics(bootstrap: str) -> list[str]:
-    admin = admin_client(bootstrap)
-    try:
-        return list(admin.list_topics())
-    finally:
-        admin.close()
-
-
 def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> int:
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
     n = 0
