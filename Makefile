@@ -7,7 +7,7 @@ VENV := .venv
 PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help install system-deps kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
+.PHONY: help install system-deps browser-deps kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
         lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts clean grafana manifests
 
 help: ## List every target with what it does
@@ -27,6 +27,13 @@ system-deps: ## Install Prometheus, promtool and Alertmanager from Debian when m
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager; \
 	fi
 
+browser-deps: ## Install Debian's Chromium for the browser tests when missing (Playwright drives /usr/bin/chromium)
+	@if ! command -v chromium >/dev/null; then \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; \
+	fi
+
 kafka-jars: install ## Fetch the pinned Apache Kafka jars from Maven Central into .pantau/kafka/libs
 	$(PANTAU) kafka fetch
 
@@ -39,10 +46,10 @@ kafka-down: install ## Stop the local Kafka broker
 topics: kafka-up ## Create the registry's topics (idempotent) and report drift
 	$(PANTAU) topics create
 
-run: kafka-jars ## Start the platform on the embedded default (Kafka, topics, services); Ctrl-C stops it
+run: kafka-jars system-deps ## Start the platform on the embedded default (Kafka, topics, services, Prometheus, Alertmanager); Ctrl-C stops it
 	$(PANTAU) run
 
-test: kafka-jars system-deps ## Run every test (unit and integration; the suite starts the real broker, Prometheus, Alertmanager)
+test: kafka-jars system-deps browser-deps ## Run every test (unit and integration; the suite starts the real broker, Prometheus, Alertmanager, Chromium)
 	$(PYTEST)
 
 test-unit: install ## Run the unit tests only (no I/O)

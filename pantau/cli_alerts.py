@@ -13,6 +13,7 @@ from pantau.cli_common import fail, platform_settings
 
 if TYPE_CHECKING:
     from schemas.masterplan import MasterplanFile
+    from services.alerts.notify import NotifySettings
 
 alerts_app = typer.Typer(help="The alerts service: region scores + masterplans -> alerts -> notifications.",
                          no_args_is_help=True)  # fmt: skip
@@ -48,9 +49,15 @@ def alerts_run(
     web_port: Annotated[int | None, typer.Option(help="Web/metrics/acknowledge port (default 6067).")] = None,
     store: Annotated[str | None, typer.Option(help="Table store: rocksdb (default) or memory.")] = None,
 ) -> None:
-    """Run an alerts worker (faust). Configured by ALERTS_* variables; SIGTERM stops it."""
+    """Run an alerts worker (faust). Configured by ALERTS_* variables; SIGTERM stops it.
+
+    Acknowledge links are signed with ALERTS_ACK_SECRET, which every worker must share. On the
+    embedded default (a broker on this machine) a secret kept in PANTAU_HOME/ack-secret is used
+    when none is set; against another cluster the worker refuses to start without one.
+    """
     from services.alerts.app import run_worker
     from services.alerts.config import AlertsSettings
+    from services.alerts.notify import NotifySettings
 
     platform = platform_settings()
     overrides: dict[str, object] = {}
@@ -58,7 +65,32 @@ def alerts_run(
         overrides["web_port"] = web_port
     if store is not None:
         overrides["store"] = store
-    run_worker(AlertsSettings(**overrides), log_format=platform.log_format)  # type: ignore[arg-type]
+    settings = AlertsSettings(**overrides)  # type: ignore[arg-type]
+    run_worker(settings, ack_settings(NotifySettings(), settings.bootstrap_servers, platform.home),
+               log_format=platform.log_format)  # fmt: skip
+
+
+def ack_settings(notify: NotifySettings, bootstrap: str, home: Path) -> NotifySettings:
+    """``notify`` with the acknowledge secret every worker shares (see ``alerts run``); exits 2 without one."""
+    from pydantic import SecretStr
+
+    from services.alerts.notify import local_secret
+
+    if notify.ack_secret is not None:
+        return notify
+    if not all(_loopback(server) for server in bootstrap.split(",")):
+        fail(
+            f"ALERTS_ACK_SECRET is not set. Against the cluster {bootstrap} several alerts workers may verify each "
+            "other's acknowledge links, so all must share one secret: set ALERTS_ACK_SECRET (e.g. from a "
+            "Kubernetes Secret) on every worker.",
+            2,
+        )
+    return notify.model_copy(update={"ack_secret": SecretStr(local_secret(home / "ack-secret"))})
+
+
+def _loopback(server: str) -> bool:
+    host = server.strip().rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _load_files(files: list[Path]) -> list[MasterplanFile]:
@@ -84,6 +116,8 @@ def masterplan_load(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report; publish nothing.")] = False,
 ) -> None:
     """Validate plan files and publish the plans they change to the compacted masterplan topic."""
+    from kafka.errors import KafkaError
+
     from pantau.masterplan_io import publish_plans
     from schemas.regions import default_registry
 
@@ -94,12 +128,16 @@ def masterplan_load(
                                default_registry(), dry_run=dry_run)  # fmt: skip
     except (LookupError, TimeoutError) as exc:
         fail(str(exc))
+    except KafkaError as exc:
+        fail(f"{exc}. Is Kafka up? ('pantau kafka status')")
     verb = "would publish" if dry_run else "published"
     basis = ", ".join(f"{n} {b}" for b, n in sorted(report.by_basis.items())) or "none"
     typer.echo(f"{verb} {report.published} plan(s) ({basis}); {report.unchanged} unchanged")
 
 
 def _plans_now(from_files: list[Path] | None) -> dict[str, object]:
+    from kafka.errors import KafkaError
+
     from pantau.masterplan_io import current_plans
     from schemas.masterplan import resolve_plans
     from schemas.regions import default_registry
@@ -109,7 +147,7 @@ def _plans_now(from_files: list[Path] | None) -> dict[str, object]:
     settings = platform_settings()
     try:
         return current_plans(settings.bootstrap_servers, _topic("masterplan-milestones"))  # type: ignore[return-value]
-    except (LookupError, TimeoutError) as exc:
+    except (LookupError, TimeoutError, KafkaError) as exc:
         fail(f"{exc}. Is Kafka up? ('pantau kafka status')")
 
 
@@ -161,34 +199,49 @@ def programme_status(
     file: Annotated[list[Path] | None, typer.Option("--file", help="Read plans from files, not the topic.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The figures as JSON.")] = False,
 ) -> None:
-    """Progress toward the national goal: adopted masterplans against 263 kab/kota by 2029."""
-    from schemas.masterplan import NATIONAL_MASTERPLAN_TARGET, NATIONAL_MASTERPLAN_TARGET_YEAR, Masterplan
+    """Progress toward the national goal: kab/kota assisted (published totals) and known by name, by
+    cohort year, against the target of 263 masterplans by 2029; then what the plans record per region."""
+    from schemas.masterplan import Masterplan
+    from schemas.programme import FIGURE_USED, default_programme, first_url, plan_counts, summary
     from schemas.regions import default_registry
 
-    reg = default_registry()
-    plans = [p for p in _plans_now(file).values() if isinstance(p, Masterplan)]
-    adopted = [p for p in plans if p.programme.masterplan_adopted]
-    cohorts: dict[str, int] = {}
-    provinces: dict[str, int] = {}
-    for p in adopted:
-        year = str(p.programme.cohort_year or "unknown")
-        cohorts[year] = cohorts.get(year, 0) + 1
-        provinces[p.region_code[:2]] = provinces.get(p.region_code[:2], 0) + 1
-    body = {
-        "adopted": len(adopted), "target": NATIONAL_MASTERPLAN_TARGET, "by": NATIONAL_MASTERPLAN_TARGET_YEAR,
-        "share_of_target": len(adopted) / NATIONAL_MASTERPLAN_TARGET, "regions_with_plan": len(plans),
-        "by_cohort": dict(sorted(cohorts.items())), "by_province": dict(sorted(provinces.items())),
-    }  # fmt: skip
+    reg, prog = default_registry(), default_programme()
+    statuses = {code: p.programme for code, p in _plans_now(file).items() if isinstance(p, Masterplan)}
     if as_json:
-        typer.echo(json.dumps(body, indent=2))
+        typer.echo(json.dumps(summary(prog, statuses), indent=2))
         return
-    typer.echo(f"masterplans adopted: {len(adopted)} of the {NATIONAL_MASTERPLAN_TARGET} kab/kota targeted by "
-               f"{NATIONAL_MASTERPLAN_TARGET_YEAR} ({body['share_of_target']:.0%}); "
-               f"{NATIONAL_MASTERPLAN_TARGET - len(adopted)} to go")  # fmt: skip
-    for year, n in body["by_cohort"].items():  # type: ignore[attr-defined]
-        typer.echo(f"  cohort {year}: {n}")
-    for prov, n in body["by_province"].items():  # type: ignore[attr-defined]
-        typer.echo(f"  {prov} {reg.provinces[prov].name}: {n}")
+    target, latest = prog.target, prog.assisted
+    assisted, goal = latest.cumulative_assisted or 0, target.cumulative_assisted or 0
+    typer.echo(f"Gerakan Menuju Smart City: {assisted} kab/kota assisted {prog.cohorts[0].year}-{latest.year} "
+               f"(published total) against the target of {goal} masterplans by {target.year}: "
+               f"{assisted / goal:.0%}, {max(0, goal - assisted)} to go ({first_url(latest.source)})")  # fmt: skip
+    typer.echo(f"  {'cohort':>6}  {'assisted':>8}  {'cumulative':>10}  known by name")
+    for before, c in zip([None, *prog.cohorts], prog.cohorts, strict=False):
+        for gap in range(before.year + 1 if before else c.year, c.year):
+            typer.echo(f"  {gap:>6}  {'-':>8}  {'-':>10}  (no cohort reported)")
+        named = f"{c.named} (complete list)" if c.named_complete else f"{c.named} of {c.cohort_size} (partial list)"
+        typer.echo(f"  {c.year:>6}  {c.cohort_size or '-':>8}  {c.cumulative_assisted or '-':>10}  {named}")
+    twice = {code: years for code, years in prog.named_regions.items() if len(years) > 1}
+    typer.echo(f"  known by name: {len(prog.named_regions)} kab/kota ({len(prog.participants)} cohort places; "
+               f"named in two cohorts: {', '.join(twice) or 'none'}): a subset of the {assisted} assisted, "
+               "not the total")  # fmt: skip
+    typer.echo(f"  conflicting published figures; {FIGURE_USED}:")
+    for k in prog.conflicts:
+        typer.echo(f"    {k.year} {k.field.replace('_', ' ')}: {k.used} used ({first_url(k.source_used)}); "
+                   f"{k.other} also published ({first_url(k.source_other)})")  # fmt: skip
+    for t in prog.targets:
+        if t is not target:
+            typer.echo(f"  an earlier target: {t.cumulative_assisted} kab/kota by {t.year} ({first_url(t.source)})")
+    where = "in the files" if file is not None else "on the topic"
+    if not statuses:
+        typer.echo(f"no plans {where}: load them with 'pantau masterplan load' (default: the national plan)")
+        return
+    by_status, by_province = plan_counts(statuses)
+    typer.echo(f"plans {where}: {len(statuses)} regions; masterplan adopted: {by_status.get('masterplan_adopted', 0)} "
+               f"(named participants and regions whose file says so), in a cohort without adoption: "
+               f"{by_status.get('cohort_member', 0)}, not named: {by_status.get('not_named', 0)}")  # fmt: skip
+    for prov, n in by_province.items():
+        typer.echo(f"  {prov} {reg.provinces[prov].name}: {n} adopted")
 
 
 def simulate(

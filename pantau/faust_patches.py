@@ -4,13 +4,24 @@ faust turns every fetched record into a Message, an Event, a channel item and a 
 awaits ``wait_first(callback(message), suspend_flow.wait())`` for each: about 100 us a record
 before any work, which caps one worker near 5,000 records/s here. The scoring service instead
 takes the records of its source topic a partition's batch at a time, straight from the fetch.
+
+Those records never reach a faust stream, so faust's stream monitor (the livelock check of
+``AIOKafkaConsumerThread.verify_event_path``, every 2.5 commit intervals) would see their partitions
+fetched but never processed and log "Stream has not started processing" at error for each, over and
+over. A handled batch marks its partition as processed, as a stream's event does
+(``Monitor.stream_inbound_time``): the check then holds our batch path to the same rule, and still
+reports a batch callback that stops for ``stream_processing_timeout``.
 """
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any
 
 from faust.transport import consumer as faust_consumer
+
+#: The faust-streaming release these patches were measured and are tested on (tests/unit/test_faust_patches.py).
+FAUST_VERSION = "0.15.3"
 
 # Topics whose fetched records go, a partition's batch at a time, to a callback of ours.
 _batch_routes: dict[str, Any] = {}
@@ -50,7 +61,13 @@ async def _wait_next_records(self: Any, timeout: float) -> Any:
             # After a rebalance faust has sought the partition back to its committed offset (and set
             # the read offset to match); what the callback did not acknowledge is fetched again.
             self._read_offset[tp] = batch[-1].offset
+            mark_processed(self.app, tp)
     return rest, active
+
+
+def mark_processed(app: Any, tp: Any) -> None:
+    """Tell faust's stream monitor that ``tp`` was processed now (what ``Monitor.on_stream_event_in`` records)."""
+    app.monitor.stream_inbound_time[tp] = monotonic()
 
 
 def route_topic_batches(topic: str, callback: Any) -> None:
@@ -59,8 +76,9 @@ def route_topic_batches(topic: str, callback: Any) -> None:
     ``records`` are aiokafka ConsumerRecords, oldest first (timestamps in ms). No faust Message,
     Event, channel or stream is made for them, so the per-record cost is the callback's own. The
     callback acknowledges offsets with :func:`ack_offsets` once their effect is durable; faust
-    commits acknowledged offsets as usual. An agent must still subscribe to the topic, so that
-    faust assigns its partitions and recovers the tables that follow them.
+    commits acknowledged offsets as usual. Each handled batch counts as processing for faust's stream
+    monitor. An agent must still subscribe to the topic, so that faust assigns its partitions and
+    recovers the tables that follow them.
     """
     _batch_routes[topic] = callback
     faust_consumer.Consumer._wait_next_records = _wait_next_records  # type: ignore[method-assign]

@@ -21,6 +21,7 @@ from pantau.config import REPO_ROOT, PlatformSettings
 from pantau.kafka_local import LocalKafka, wait_for_broker
 from pantau.sinks import demo_contacts
 from pantau.topics_admin import admin_client, ensure_topics
+from services.alerts.notify.ack import local_secret
 
 log = logs.get(__name__)
 
@@ -50,7 +51,10 @@ def components(settings: PlatformSettings) -> list[Component]:
     """The processes of the platform, in start order (Prometheus and Alertmanager when installed)."""
     home = settings.home
     contacts = demo_contacts(home / "contacts.demo.yaml")
+    # One acknowledge secret, made once and kept with the local state: links sent before a restart still work.
     alerts_env = {**DEMO_ALERTS_ENV, "ALERTS_CONTACTS_FILE": str(contacts)}
+    if "ALERTS_ACK_SECRET" not in os.environ:  # a secret the user set wins
+        alerts_env["ALERTS_ACK_SECRET"] = local_secret(home / "ack-secret")
     out = [
         Component("sinks", python_module("pantau.cli", "sinks"),
                   where=f"mailbox {home / 'mailbox'}/, webhooks {home / 'webhooks.jsonl'}"),
@@ -60,7 +64,9 @@ def components(settings: PlatformSettings) -> list[Component]:
                   where="http://127.0.0.1:6066/metrics  (pantau scores show 32.73)"),
     ]  # fmt: skip
     am = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if am:
+    if not am:
+        out.append(Component("alertmanager", [], where="NOT INSTALLED: `make system-deps` installs it (apt-get)"))
+    else:
         alerts_env["ALERTS_ALERTMANAGER_URL"] = "http://127.0.0.1:9093"
         out.append(Component("alertmanager", [
             am, f"--config.file={REPO_ROOT / 'deploy' / 'prometheus' / 'alertmanager.yml'}",
@@ -68,10 +74,12 @@ def components(settings: PlatformSettings) -> list[Component]:
             "--cluster.listen-address=",
         ], where="http://127.0.0.1:9093"))  # fmt: skip
     out.append(Component("alerts", python_module("pantau.cli", "alerts", "run"), env=alerts_env,
-                         where="http://127.0.0.1:6067/alerts  (open alerts), /metrics"))  # fmt: skip
+                         where="http://127.0.0.1:6067/alerts  (open alerts), /runbooks, /metrics"))  # fmt: skip
     if prometheus_local.installed():
         prom = prometheus_local.LocalPrometheus(data_dir=home / "prometheus", port=9090)
         out.append(Component("prometheus", prom.argv(), where="http://127.0.0.1:9090  (rules, alerts, queries)"))
+    else:
+        out.append(Component("prometheus", [], where="NOT INSTALLED: `make system-deps` installs it (apt-get)"))
     out.append(Component("simulate", python_module("pantau.cli", "simulate", "--rate", "300", "--to", "raw"),
                          where="all 514 regions; 5% drift behind and recover every 4 min"))  # fmt: skip
     return out
@@ -109,6 +117,9 @@ def run_platform(settings: PlatformSettings, grace_s: float = 20.0) -> int:
     log.info("run.masterplan", result=(loaded.stdout or loaded.stderr).strip())
     comps = components(settings)
     for c in comps:
+        if not c.argv:
+            log.warning("run.not_installed", component=c.name, hint="make system-deps")
+            continue
         out = (logdir / f"{c.name}.log").open("ab")
         c.proc = subprocess.Popen(c.argv, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **c.env})
         out.close()
@@ -151,7 +162,8 @@ def _banner(settings: PlatformSettings, local: LocalKafka | None, comps: list[Co
     kafka = settings.bootstrap_servers + (f"  (local broker, logs {local.log_file})" if local else "  (external)")
     lines.append(f"  Kafka              {kafka}")
     for c in comps:
-        lines.append(f"  {c.name:18} {c.where or ''}  (log {logdir / (c.name + '.log')})")
+        log_note = f"  (log {logdir / (c.name + '.log')})" if c.argv else ""
+        lines.append(f"  {c.name:18} {c.where or ''}{log_note}")
     lines.append("")
     return "\n".join(lines)
 

@@ -59,6 +59,10 @@ class AlertEvent(Contract):
     target: Slug = Field(description="A dimension id or 'index'.")
     state: AlertState
     severity: Severity
+    previous_severity: Severity | None = Field(
+        default=None,
+        description="Set on a firing transition that moves the alert to another severity band (the band before).",
+    )
     at: AwareDatetime
     current: float | None
     expected: float | None

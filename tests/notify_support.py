@@ -59,6 +59,22 @@ def an_alert_event(**overrides: Any) -> AlertEvent:
     return AlertEvent(**fields)
 
 
+def framework_drivers() -> list[Driver]:
+    """Drivers with the shipped framework's ids: Real GRDP growth (percent) and the poverty rate (P0)."""
+    return [
+        Driver(indicator_id="ECO_GRDP_GROWTH", score=1.2, weight=1.0, pull=0.31),
+        Driver(indicator_id="P0", score=2.0, weight=2.0, pull=0.22),
+    ]
+
+
+#: The national default plan's milestones (schemas/data/masterplan-national-2029.yaml) as the alerts
+#: service hands them to the notifier: each due date at 00:00 UTC.
+NATIONAL_PATH = [
+    (datetime(y, 12, 31, tzinfo=UTC), v)
+    for y, v in ((2024, 2.0), (2025, 2.3), (2026, 2.6), (2027, 2.9), (2028, 3.2), (2029, 3.5))
+]
+
+
 def a_notification(**overrides: Any) -> Notification:
     start = AT - timedelta(days=30)
     fields: dict[str, Any] = {

@@ -23,6 +23,7 @@ from deploy.grafana.panels import (
     SCORE,
     SECONDS,
     Look,
+    bar_panel,
     dashboard,
     datasource_variable,
     finalise,
@@ -35,6 +36,7 @@ from deploy.grafana.panels import (
     timeseries_panel,
     with_singles,
 )
+from schemas.programme import FIGURE_USED, default_programme
 from schemas.regions import default_registry
 
 RATE = "$__rate_interval"
@@ -72,6 +74,76 @@ def labelled_table(
 
 # ---------------------------------------------------------------------------------------- National
 
+PROGRAMME_STATUS = {
+    "masterplan_adopted": "masterplan adopted",
+    "cohort_member": "in a cohort, adoption not recorded",
+    "not_named": "not named in a published list",
+}
+
+
+def programme_figures() -> str:
+    """The text panel on the published figures: what is counted, and the conflicts between sources."""
+    prog = default_programme()
+    lines = [
+        f"**Assisted** is Kominfo's published count of kab/kota assisted ({prog.assisted.cumulative_assisted} "
+        f"by {prog.assisted.year}); **known by name** counts the regions a public list names "
+        f"({len(prog.named_regions)}: complete lists for "
+        f"{', '.join(str(c.year) for c in prog.cohorts if c.named_complete)}, partial for the others). "
+        "The named regions are a subset of the assisted, never their total.",
+        "",
+        f"Conflicting published figures ({FIGURE_USED}):",
+        "",
+    ]
+    lines += [f"- {c.year} {c.field.replace('_', ' ')}: **{c.used}** used, {c.other} also published"
+              for c in prog.conflicts]  # fmt: skip
+    lines += [f"- an earlier target: {t.cumulative_assisted} kab/kota by {t.year}"
+              for t in prog.targets if t is not prog.target]  # fmt: skip
+    return "\n".join([*lines, "", "Sources: schemas/data/SOURCES.md; `pantau programme status` prints them."])
+
+
+def programme_panels(b: Any) -> Any:
+    """The Gerakan Menuju Smart City programme: assisted against the target, named regions by cohort,
+    each region's status."""
+    named = 'pantau_region_programme{cohort_year!="none"}'
+    b = b.with_row(row("Gerakan Menuju Smart City"))
+    b = b.with_panel(stat_panel(
+        "Masterplans: assisted and target",
+        "Kab/kota assisted by the programme 2017-2024 (Kominfo's published total), against the target of "
+        "masterplans in 263 kab/kota by 2029; and the regions a published list names (a subset of the assisted).",
+        [query("max(pantau_programme_assisted_cumulative_regions)", "assisted (published)", instant=True),
+         query("max(pantau_programme_masterplans_target)", "target 2029", instant=True),
+         query(f"count(max by (region) ({named}))", "known by name", instant=True)],
+        Look(w=8, h=6),
+    ))  # fmt: skip
+    b = b.with_panel(labelled_table(
+        "Cohorts", "Per cohort year: kab/kota assisted (published; 2021 counts 7 repeats of earlier "
+        "participants), distinct kab/kota assisted since 2017, and those a published list names (partial for "
+        "2021-2023). No 2020 cohort is reported.",
+        "cohort_year", "", {"cohort_year": "Cohort"},
+        {"Assisted": "pantau_programme_assisted_regions",
+         "Assisted since 2017": "pantau_programme_assisted_cumulative_regions",
+         "Known by name": "pantau_programme_named_regions"},
+        sort_by="cohort_year", descending=False, look=Look(w=8, h=6),
+    ))  # fmt: skip
+    b = b.with_panel(bar_panel(
+        "Regions by programme status",
+        "Regions with a plan by what their record says: masterplan adopted (the participants named in a "
+        "published list, or a region's own file), in a cohort without adoption, not named (which does not mean "
+        "not assisted: the lists of 2021-2023 are partial).",
+        [query("count by (status) (pantau_region_programme)", "{{status}}", instant=True)],
+        Look(w=8, h=6),
+    ))  # fmt: skip
+    b = b.with_panel(table_panel(
+        "Regions in the programme",
+        "Every region a published cohort list names (or whose own file states a cohort or an adopted "
+        "masterplan), with its first cohort year. Click a column to sort.",
+        [query(f"max by (region, province, cohort_year, status) ({named})", as_table=True)],
+        columns={"region": "Region", "province": "Province", "cohort_year": "Cohort", "status": "Status"},
+        mappings={"region": region_names(), "province": province_names(), "status": PROGRAMME_STATUS},
+        sort_by="cohort_year", descending=False, look=Look(w=14, h=10),
+    ))  # fmt: skip
+    return b.with_panel(text_panel("Programme figures", programme_figures(), w=10, h=10))
+
 
 def national_overview() -> dict[str, Any]:
     b = dashboard(
@@ -94,18 +166,13 @@ def national_overview() -> dict[str, Any]:
          "index (gap = expected - current > 0).",
          "national:pantau_regions_behind_plan:count", "behind", Look()),
     ])  # fmt: skip
-    b = b.with_panel(stat_panel(
-        "Masterplans adopted",
-        "Kab/kota with an adopted smart-city masterplan, against the national target for 2029.",
-        [query("max(pantau_programme_masterplans_adopted)", "adopted", instant=True),
-         query("max(pantau_programme_masterplans_target)", "target 2029", instant=True)],
-    ))  # fmt: skip
     b = with_singles(b, [
         ("stat", "Regional alerts firing",
          "Alerts of the alerts service (behind_trajectory, milestone_missed, at_risk, data_stale, score_drop) "
          "firing now, by severity.",
          "sum by (severity) (pantau_alerts_firing)", "{{severity}}", Look()),
     ])  # fmt: skip
+    b = programme_panels(b)
 
     b = with_singles(b.with_row(row("Maturity")), [
         ("bar", "Regions per maturity level",

@@ -43,7 +43,18 @@ from services.alerts.domain.engine import RegionAlerts, evaluate, reevaluate, ta
 from services.alerts.domain.lifecycle import transition_id
 from services.alerts.domain.rules import target_value
 from services.alerts.metrics import AlertsMetrics
-from services.alerts.notify import AckTokens, DeliveryReport, Notification, Notifier, NotifyMetrics, NotifySettings
+from services.alerts.notify import (
+    AckTokenError,
+    AckTokenExpired,
+    AckTokens,
+    DeliveryReport,
+    Notification,
+    Notifier,
+    NotifyMetrics,
+    NotifySettings,
+)
+from services.alerts.notify.render import Facts
+from services.alerts.pages import SECURITY_HEADERS, STATIC, Language, OpenAlert, Pages, language
 
 log = logs.get("pantau.alerts")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -51,6 +62,7 @@ M = TypeVar("M", bound=BaseModel)
 LEVELS = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
 STATE_REFRESH = 30.0
 PACING = ("since", "attempts", "next_at")  # fields of a delivery record that pace its later deliveries
+STYLESHEET = (STATIC / "pantau.css").read_bytes()
 
 
 @dataclass
@@ -61,15 +73,15 @@ class AlertsService:
     notifier: Notifier
 
 
-def build(settings: AlertsSettings, notify_settings: NotifySettings | None = None) -> AlertsService:
+def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsService:
     framework = load_framework(settings.framework_file)
     rules = settings.rules()
     metrics = AlertsMetrics()
     metrics.masterplans_target.set(NATIONAL_MASTERPLAN_TARGET)
-    notify_settings = notify_settings or NotifySettings()
-    notifier = Notifier.from_settings(notify_settings, NotifyMetrics(metrics.registry))
-    secret = notify_settings.ack_secret.get_secret_value() if notify_settings.ack_secret else None
-    tokens = AckTokens(secret, notify_settings.public_url, notify_settings.ack_ttl)
+    notifier = Notifier.from_settings(notify_settings, NotifyMetrics(metrics.registry),
+                                      framework=framework, drop_window=settings.drop_window)  # fmt: skip
+    tokens = AckTokens.from_settings(notify_settings)  # the one signer: it writes every link and verifies clicks
+    pages = Pages(notify_settings.ack_ttl)
     app = faust_app.make_app(
         settings.app_id, bootstrap=settings.bootstrap_servers, store=settings.store, data_dir=settings.data_dir,
         web_host=settings.web_host, web_port=settings.web_port, commit_interval=settings.commit_interval,
@@ -243,7 +255,17 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             record = orjson.loads(open_alert) if open_alert is not None else None
             if record is not None and record.get("closed"):
                 continue  # resolved; only its undelivered notifications are kept, for redeliver()
-            if alert.state is AlertState.FIRING:
+            if alert.state is AlertState.FIRING and alert.previous_severity is not None and record is not None:
+                if record["alert"]["transition_id"] == alert.transition_id:
+                    continue  # a redelivered change of band: already handled
+                # A change of severity band: every level that heard of the alert hears of it, and the
+                # record (what escalations and Alertmanager refreshes copy) takes the new figures.
+                changed = alert.model_copy(update={"escalation": LEVELS[record["level"]]})
+                record["alert"] = orjson.loads(changed.model_dump_json())
+                for reached in LEVELS[: record["level"] + 1]:
+                    keep_undelivered(record, reached, await deliver(alert, reached))
+                deliveries[key] = orjson.dumps(record)
+            elif alert.state is AlertState.FIRING:
                 level = LEVELS.index(alert.escalation)
                 if record is not None and record["level"] >= level:
                     continue  # a redelivered firing: already handled (the id makes re-sends harmless anyway)
@@ -274,18 +296,28 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     def ack_link(alert: AlertEvent) -> str:
         # Signed as of the transition's time, not now: a re-send after a crash is byte-identical, and
         # the link's lifetime counts from the alert.
-        at = alert.at.timestamp()
-        return AckTokens(secret, notify_settings.public_url, notify_settings.ack_ttl, clock=lambda: at).url(
-            alert.alert_id, alert.region_code
-        )
+        return tokens.url(alert.alert_id, alert.region_code, issued_at=alert.at.timestamp())
 
-    async def acknowledge(alert_id: str) -> AlertEvent | None:
-        """Write the ``acknowledged`` transition of an open alert held here; None when it is not open here."""
+    def open_alert(alert_id: str) -> OpenAlert | None:
+        """An open alert held here, with its escalation state; None when it is not open here."""
         raw_record = deliveries.get(alert_id.encode())
         record = orjson.loads(raw_record) if raw_record is not None else None
         if record is None or record.get("closed"):
             return None
-        alert = AlertEvent.model_validate(record["alert"])
+        return OpenAlert(AlertEvent.model_validate(record["alert"]), LEVELS[record["level"]], record["acked"],
+                         record["fired_at"], settings.escalate_after)  # fmt: skip
+
+    async def acknowledge(alert_id: str) -> AlertEvent | None:
+        """Write the ``acknowledged`` transition of an open alert held here; None when it is not open here.
+
+        Idempotent: an alert already acknowledged is returned as it is, and nothing is written again.
+        """
+        held_alert = open_alert(alert_id)
+        if held_alert is None:
+            return None
+        alert = held_alert.alert
+        if held_alert.acked:
+            return alert
         ack = alert.model_copy(update={
             "state": AlertState.ACKNOWLEDGED, "transition_id": transition_id(alert_id, AlertState.ACKNOWLEDGED),
             "at": dt.datetime.now(dt.UTC), "summary": f"{alert.summary} (acknowledged)",
@@ -333,14 +365,17 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
             record.update(since=now, attempts=0, next_at=now + settings.redeliver_after.total_seconds())
         return record
 
+    def milestone_path(alert: AlertEvent) -> list[tuple[dt.datetime, float]]:
+        """The milestones of the alert's target in the region's plan, as (due, target) points."""
+        plan = plan_of(alert.region_code)
+        if plan is None:
+            return []
+        return [(dt.datetime.combine(m.due, dt.time(), dt.UTC), m.targets[alert.target])
+                for m in plan.milestones if alert.target in m.targets]  # fmt: skip
+
     async def deliver(alert: AlertEvent, level: EscalationLevel, skip: Collection[str] = ()) -> DeliveryReport:
-        region = alert.region_code
-        plan = plan_of(region)
-        history = state_of(region).history.get(alert.target, [])
-        path = []
-        if plan is not None:
-            path = [(dt.datetime.combine(m.due, dt.time(), dt.UTC), m.targets[alert.target])
-                    for m in plan.milestones if alert.target in m.targets]  # fmt: skip
+        history = state_of(alert.region_code).history.get(alert.target, [])
+        path = milestone_path(alert)
         note = Notification(
             id=f"{alert.transition_id}-{level.value}",
             alert=alert,
@@ -451,10 +486,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         metrics.region_firing.clear()
         for labels in per_region:
             metrics.region_firing.labels(*labels).set(1)
-        adopted = 0
-        for raw_plan in list(plans.values()):
-            adopted += bool(orjson.loads(raw_plan).get("programme", {}).get("masterplan_adopted"))
-        metrics.masterplans_adopted.set(adopted)
+        # The programme: published totals, and each region's status (drives the boards' per-region table).
+        metrics.set_programme([orjson.loads(raw_plan) for raw_plan in list(plans.values())])
 
     @app.timer(interval=5.0)
     async def lag() -> None:
@@ -465,29 +498,105 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
     async def metrics_page(web: Any, request: Request) -> Response:
         return web.bytes(generate_latest(metrics.registry), content_type=METRICS_CONTENT_TYPE)
 
-    @app.page("/ack/{alert_id}")
-    class AckView(View):
-        async def get(self, request: Request, alert_id: str) -> Response:
-            token = request.query.get("token", "")
+    def facts_of(alert: AlertEvent, lang: Language) -> Facts:
+        return notifier.wording.facts(alert, lang, milestone_path(alert))
+
+    def page(web: Any, html: str, status: int = 200) -> Response:
+        return web.html(html, status=status, headers=SECURITY_HEADERS)
+
+    def wants_json(request: Request) -> bool:
+        accept = request.headers.get("Accept", "")
+        return "application/json" in accept and "text/html" not in accept
+
+    def switch_url(request: Request, lang: Language) -> str:
+        return str(request.rel_url.update_query(lang="en" if lang == "id" else "id"))
+
+    async def alert_page(web: Any, request: Request, alert_id: str, token: str | None) -> Response:
+        lang = language(request.query.get("lang"), notify_settings.language)
+        held_alert = open_alert(alert_id)
+        region = held_alert.alert.region_code if held_alert else None
+        if token is not None:
             try:
                 _, region = tokens.claim(token, alert_id)
-            except Exception as exc:  # expired, tampered or for another alert: say which
-                return self.json({"error": str(exc), "alert_id": alert_id}, status=403)
+            except AckTokenError as exc:
+                return page(web, pages.outcome(lang, _token_problem(exc)), 403)
+        if held_alert is None and region is not None and faust_app.partition_of(region) not in held_partitions():
+            try:  # the worker holding the region renders it (faust's router: the alert-state table's owner)
+                return await app.router.route_req(states.name, region.encode(), web, request)
+            except Exception as exc:  # that worker is unreachable, or the assignment is moving
+                log.info("alerts.page_not_routed", alert_id=alert_id, region=region, error=str(exc)[:200])
+        if held_alert is None and (token is None or region is None or
+                                   faust_app.partition_of(region) in held_partitions()):  # fmt: skip
+            return page(web, pages.outcome(lang, "resolved" if token else "notfound"), 404)
+        facts = facts_of(held_alert.alert, lang) if held_alert else None
+        html = pages.alert(lang, alert_id, region or "", facts, held_alert, token=token,
+                           action=f"/ack/{alert_id}", switch=switch_url(request, lang))  # fmt: skip
+        return page(web, html)
+
+    @app.page("/ack/{alert_id}")
+    class AckView(View):
+        """GET shows the alert with its button and changes nothing (mail scanners open links); POST acknowledges."""
+
+        async def get(self, request: Request, alert_id: str) -> Response:
+            return await alert_page(self, request, alert_id, request.query.get("token", ""))
+
+        async def post(self, request: Request, alert_id: str) -> Response:
+            form = await request.post()
+            token = str(form.get("token") or request.query.get("token", ""))
+            lang = language(str(form.get("lang") or request.query.get("lang", "")), notify_settings.language)
+            as_json = wants_json(request)
+            back = f"/ack/{alert_id}?token={token}&lang={lang}"
+            try:
+                _, region = tokens.claim(token, alert_id)
+            except AckTokenError as exc:
+                if as_json:
+                    return self.json({"error": str(exc), "alert_id": alert_id}, status=403)
+                return page(self, pages.outcome(lang, _token_problem(exc)), 403)
+            before = open_alert(alert_id)
             alert = await acknowledge(alert_id)
             if alert is not None:
-                return self.json({"acknowledged": alert_id, "region": alert.region_code, "kind": alert.kind.value})
-            if region is None:  # a link issued before links named their region
-                return self.json({"error": f"alert {alert_id} is not open on this worker (resolved, or held by "
-                                           "another worker)"}, status=404)  # fmt: skip
-            if faust_app.partition_of(region) in held_partitions():
-                return self.json({"error": f"alert {alert_id} is not open: it was resolved"}, status=404)
+                already = before is not None and before.acked
+                if as_json:
+                    return self.json({"acknowledged": alert_id, "region": alert.region_code, "kind": alert.kind.value,
+                                      "already": already})  # fmt: skip
+                f = facts_of(alert, lang)
+                key = "ok.again.body" if already else "ok"
+                html = pages.outcome(lang, key, back=back, region=f.region, kind=f.kind, target=f.target)
+                return page(self, html)
+            if region is None or faust_app.partition_of(region) in held_partitions():
+                if as_json:
+                    return self.json({"error": f"alert {alert_id} is not open: it was resolved"}, status=404)
+                return page(self, pages.outcome(lang, "resolved"), 404)
             # Another worker holds the region: forward the click there (it is in the log, so it is not lost).
             req = AckRequest(alert_id=alert_id, region_code=region, requested_at=dt.datetime.now(dt.UTC))
             await acks_topic.send(key=region.encode(), value=req.model_dump_json().encode())
             log.info("alerts.ack_forwarded", alert_id=alert_id, region=region)
-            return self.json({"forwarded": alert_id, "region": region,
-                              "detail": f"the worker holding region {region} records the acknowledgement"},
-                             status=202)  # fmt: skip
+            if as_json:
+                return self.json({"forwarded": alert_id, "region": region,
+                                  "detail": f"the worker holding region {region} records the acknowledgement"},
+                                 status=202)  # fmt: skip
+            return page(self, pages.outcome(lang, "forwarded", back=back, region=region), 202)
+
+    @app.page("/alerts/{alert_id}")
+    async def alert_view(web: Any, request: Request, alert_id: str) -> Response:
+        """The alert page without the button (Alertmanager's generatorURL points here)."""
+        return await alert_page(web, request, alert_id, None)
+
+    @app.page("/runbooks")
+    async def runbooks(web: Any, request: Request) -> Response:
+        return page(web, pages.runbook(language(request.query.get("lang"), notify_settings.language)))
+
+    @app.page("/runbooks/{section}")
+    async def runbook_section(web: Any, request: Request, section: str) -> Response:
+        """``runbook_url`` of the maturity alerts (``/runbooks/{kind}``): the runbook at that section."""
+        if section.lower() not in pages.runbook_sections():
+            lang = language(request.query.get("lang"), notify_settings.language)
+            return page(web, pages.outcome(lang, "notfound"), 404)
+        return web.html("", status=303, headers={**SECURITY_HEADERS, "Location": f"/runbooks#{section.lower()}"})
+
+    @app.page("/static/pantau.css")
+    async def stylesheet(web: Any, request: Request) -> Response:
+        return web.bytes(STYLESHEET, content_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
     @app.page("/alerts")
     async def active_alerts(web: Any, request: Request) -> Response:
@@ -503,9 +612,16 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings | None = Non
         )
 
     _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, forwarded_acks, redeliver,
-         escalate, refresh_alertmanager, on_shutdown, gauges, lag, metrics_page, AckView, active_alerts,
-         healthz)  # fmt: skip
+         escalate, refresh_alertmanager, on_shutdown, gauges, lag, metrics_page, AckView, alert_view, runbooks,
+         runbook_section, stylesheet, active_alerts, healthz)  # fmt: skip
     return svc
+
+
+def _token_problem(exc: AckTokenError) -> str:
+    """The words of an outcome page for a link that does not acknowledge its alert."""
+    if isinstance(exc, AckTokenExpired):
+        return "bad.expired"
+    return "bad.other" if "another alert" in str(exc) else "bad.invalid"
 
 
 def _where(message: Any) -> str:
@@ -532,7 +648,7 @@ def _milestone_gauges(
             metrics.milestone_gap.labels(reg, prov, target).set(expected - current)
 
 
-def run_worker(settings: AlertsSettings, log_format: str = "auto") -> None:
+def run_worker(settings: AlertsSettings, notify_settings: NotifySettings, log_format: str = "auto") -> None:
     """Run one alerts worker until SIGTERM/SIGINT (faust stops the app gracefully)."""
-    svc = build(settings)
+    svc = build(settings, notify_settings)
     faust_app.run(svc.app, settings.log_level, log_format)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from pydantic import ValidationError
+
+from schemas.common import province_of
+from schemas.masterplan import ProgrammeStatus
+from schemas.programme import Programme, default_programme, region_status
 
 
 class AlertsMetrics:
@@ -30,10 +38,33 @@ class AlertsMetrics:
             ["region", "province", "dimension"], registry=r,
         )  # fmt: skip
         self.masterplans_adopted = Gauge(
-            "pantau_programme_masterplans_adopted", "Regions with an adopted smart-city masterplan.", registry=r
-        )
+            "pantau_programme_masterplans_adopted",
+            "Regions whose plan record says their masterplan is adopted: the participants known by name (and "
+            "regions whose own file says so), a subset of the published assisted total.", registry=r,
+        )  # fmt: skip
         self.masterplans_target = Gauge(
             "pantau_programme_masterplans_target", "The national goal: masterplans in this many regions by 2029.",
+            registry=r,
+        )  # fmt: skip
+        self.assisted = Gauge(
+            "pantau_programme_assisted_regions",
+            "Kab/kota the programme assisted in each cohort year, as published (the figure used where sources "
+            "disagree).", ["cohort_year"], registry=r,
+        )  # fmt: skip
+        self.assisted_cumulative = Gauge(
+            "pantau_programme_assisted_cumulative_regions",
+            "Distinct kab/kota assisted from 2017 to the end of each cohort year, as published (251 by 2024).",
+            ["cohort_year"], registry=r,
+        )  # fmt: skip
+        self.named = Gauge(
+            "pantau_programme_named_regions",
+            "Participants of each cohort that a public source names (complete=false: a partial list).",
+            ["cohort_year", "complete"], registry=r,
+        )  # fmt: skip
+        self.region_programme = Gauge(
+            "pantau_region_programme",
+            "1 per region with a plan: its cohort year ('none' when not named) and status in the programme "
+            "(masterplan_adopted, cohort_member or not_named).", ["region", "province", "cohort_year", "status"],
             registry=r,
         )  # fmt: skip
         self.scores = Counter("pantau_alerts_scores_total", "Region scores evaluated.", registry=r)
@@ -56,3 +87,30 @@ class AlertsMetrics:
             "pantau_alerts_consumer_lag_messages", "High watermark minus position, per input partition.",
             ["topic", "partition"], registry=r,
         )  # fmt: skip
+
+    def set_programme(self, plans: Iterable[Mapping[str, Any]], programme: Programme | None = None) -> None:
+        """The programme's figures: the published ones (``programme``, default the shipped data) and each
+        region's status from its plan record (``plans``: masterplan records as parsed JSON)."""
+        programme = programme or default_programme()
+        self.masterplans_target.set(programme.target.cumulative_assisted or 0)
+        for c in programme.cohorts:
+            year = str(c.year)
+            if c.cohort_size is not None:
+                self.assisted.labels(year).set(c.cohort_size)
+            if c.cumulative_assisted is not None:
+                self.assisted_cumulative.labels(year).set(c.cumulative_assisted)
+            self.named.labels(year, str(c.named_complete).lower()).set(c.named)
+        self.region_programme.clear()
+        adopted = 0
+        for plan in plans:
+            code = str(plan.get("region_code") or "")
+            if not code:
+                continue
+            try:
+                status = ProgrammeStatus.model_validate(plan.get("programme") or {})
+            except ValidationError:
+                continue
+            adopted += status.masterplan_adopted
+            self.region_programme.labels(code, province_of(code), str(status.cohort_year or "none"),
+                                         region_status(status)).set(1)  # fmt: skip
+        self.masterplans_adopted.set(adopted)

@@ -30,6 +30,7 @@ from schemas.regions import Region, default_registry
 from schemas.validation import INVALID_VALUE, Problem
 from services.ingest.config import IngestSettings
 from services.ingest.consumer import ValidatorLoop
+from services.ingest.docs import add_docs
 from services.ingest.domain.auth import Publisher
 from services.ingest.domain.dedupe import RecentIds
 from services.ingest.domain.intake import Rules, Status, Undecodable
@@ -327,7 +328,10 @@ def create_app(svc: IngestService) -> FastAPI:
             "(acks=all). Errors are JSON with a stable code. See docs/ingest.md."
         ),
         lifespan=lifespan,
+        docs_url=None,  # served by add_docs, without CDNs
+        redoc_url=None,
     )
+    add_docs(app)
     app.add_middleware(MetricsMiddleware, metrics=svc.metrics)
     app.state.service = svc
 

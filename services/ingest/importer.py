@@ -56,7 +56,7 @@ def plan_import(
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
             check_header(reader.fieldnames or [], spec)
-            for line, doc in rows_to_documents(reader, spec, ind.unit):
+            for line, doc in rows_to_documents(reader, spec, ind.unit, now=now):
                 plan.rows += 1
                 progress(plan.rows)
                 if doc is None:
@@ -68,13 +68,17 @@ def plan_import(
                 result = validate_document({**doc, "publisher": publisher}, rules, now)
                 if isinstance(result, IndicatorEvent):
                     plan.events.append(result)
-                else:
-                    plan.problems.extend((line, p) for p in result)
+                else:  # observed_at comes from the period column: name the column the file has
+                    plan.problems.extend((line, _in_column(p, "observed_at", spec.period_column)) for p in result)
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
     except (ValueError, csv.Error) as exc:
         raise ValueError(f"{path}: {exc}") from None
     return plan
+
+
+def _in_column(problem: Problem, field: str, column: str) -> Problem:
+    return Problem(problem.code, column, problem.message) if problem.field == field else problem
 
 
 async def write_events(

@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
+from schemas.framework import load_framework
 from services.alerts.notify import DeliveryReport, Notification, Notifier, NotifyMetrics, NotifySettings
 from services.alerts.notify.contacts import ContactsDirectory
 from tests.integration.helpers import http_get, wait_for
-from tests.notify_support import AT, a_notification, alertmanager, an_alert_event
+from tests.notify_support import AT, a_notification, alertmanager, an_alert_event, framework_drivers
+
+FRAMEWORK = load_framework(None)
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +34,12 @@ def alerts(url: str, **filters: str) -> list[dict[str, Any]]:
     return got
 
 
-def deliver(am: str, metrics: NotifyMetrics, *notifications: Notification) -> list[DeliveryReport]:
-    settings = NotifySettings(alertmanager_url=am, public_url="http://pantau.example:6067", retries=1, retry_base=0.01)
+def deliver(am: str, metrics: NotifyMetrics, *notifications: Notification, **settings: Any) -> list[DeliveryReport]:
+    s = NotifySettings(alertmanager_url=am, public_url="http://pantau.example:6067", retries=1, retry_base=0.01,
+                       **settings)  # fmt: skip
 
     async def scenario() -> list[DeliveryReport]:
-        async with Notifier(settings, ContactsDirectory(), metrics) as notifier:
+        async with Notifier(s, ContactsDirectory(), metrics, framework=FRAMEWORK) as notifier:
             return [await notifier.deliver(n) for n in notifications]
 
     return asyncio.run(scenario())
@@ -43,7 +47,7 @@ def deliver(am: str, metrics: NotifyMetrics, *notifications: Notification) -> li
 
 def test_a_firing_alert_reaches_alertmanager_and_its_resolve_ends_it(am_url: str) -> None:
     metrics = NotifyMetrics(CollectorRegistry())
-    firing = a_notification()
+    firing = a_notification(alert=an_alert_event(drivers=framework_drivers()[:1]))
     (report,) = deliver(am_url, metrics, firing)
     assert [(o.channel, o.outcome, o.attempts) for o in report.outcomes] == [("alertmanager", "sent", 1)]
 
@@ -57,8 +61,17 @@ def test_a_firing_alert_reaches_alertmanager_and_its_resolve_ends_it(am_url: str
         "severity": "critical",
     }
     notes = got["annotations"]
-    assert notes["summary"] == "Kota Bandung governance 0.40 below its masterplan path"
-    assert "Current score 2.80; Expected score 3.20; Gap 0.40 points behind the path." in notes["description"]
+    # In the default language (Bahasa Indonesia), every figure named for its kind, drivers by name.
+    assert notes["summary"] == (
+        "Kota Bandung - tertinggal dari jalur (tata kelola), kritis. Skor saat ini: 2,80; "
+        "Jalur masterplan hari ini: 3,20."
+    )
+    assert (
+        "Skor saat ini: 2,80; Jalur masterplan hari ini: 3,20; Selisih: 0,40 poin di bawah jalur; "
+        "Tonggak berikutnya: 31 Desember 2026." in notes["description"]
+    )
+    assert "Laju pertumbuhan PDRB atas dasar harga konstan [persen]: skor 1,20 dari 5" in notes["description"]
+    assert "ECO_GRDP_GROWTH" not in notes["description"]
     assert notes["runbook_url"] == "http://pantau.example:6067/runbooks/behind_trajectory"
     assert notes["alert_id"] == firing.alert.alert_id
     assert notes["level"] == "region"
@@ -98,6 +111,21 @@ def test_pending_is_not_pushed_and_refresh_pushes_firing(am_url: str) -> None:
     assert got["labels"]["alertname"] == "PantauAtRisk"
     assert got["labels"]["severity"] == "warning"
     assert "Kota Samarinda" in got["annotations"]["description"]
+
+
+def test_english_for_operators_who_ask(am_url: str) -> None:
+    metrics = NotifyMetrics(CollectorRegistry())
+    kediri = {"region_code": "35.71", "province_code": "35", "alert_id": "35.71:economy:score_drop:1",
+              "kind": "score_drop", "target": "economy", "current": 2.92, "expected": 3.95, "gap": 1.03,
+              "milestone_due": None, "drivers": framework_drivers()}  # fmt: skip
+    deliver(am_url, metrics, a_notification(alert=an_alert_event(**kediri)), language="en")
+    (got,) = wait_for("the alert in Alertmanager", lambda: alerts(am_url, region="35.71"), 10)
+    notes = got["annotations"]
+    assert notes["summary"] == (
+        "Kota Kediri - score drop (economy), critical. Current score: 2.92; Highest score within the drop window: 3.95."
+    )
+    assert "Drop: 1.03 points from the highest score." in notes["description"]
+    assert "Poverty rate [percent]: score 2.00 of 5" in notes["description"]
 
 
 def test_a_bad_alertmanager_url_is_reported() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from schemas.framework import load_framework
 from services.alerts.notify import AckTokens, DeliveryReport, Notifier, NotifyMetrics, NotifySettings
 from tests.integration.helpers import http_get, wait_for
 from tests.notify_support import (
@@ -41,7 +42,9 @@ def test_every_channel_for_an_escalation_to_the_province(tmp_path: Path) -> None
             )
             settings = NotifySettings(contacts_file=contacts_file, smtp_host="127.0.0.1", smtp_port=port,
                                       alertmanager_url=am_url, retries=1, retry_base=0.01)  # fmt: skip
-            async with Notifier.from_settings(settings, metrics) as notifier:
+            # As the alerts service builds it (services/alerts/app.py).
+            async with Notifier.from_settings(settings, metrics, framework=load_framework(None),
+                                              drop_window=timedelta(days=7)) as notifier:  # fmt: skip
                 return await notifier.deliver(n), recorder.messages
 
     with alertmanager(tmp_path / "am") as am_url:
@@ -55,6 +58,8 @@ def test_every_channel_for_an_escalation_to_the_province(tmp_path: Path) -> None
         ("alertmanager", "sent"), ("email", "sent"), ("webhook", "sent")]  # fmt: skip
     (hit,) = receiver.hits
     assert hit.headers["webhook-id"] == "esc-province-1" and hit.verified["level"] == "province"
+    assert hit.verified["language"] == "en"
+    assert hit.verified["headline"] == "The governance score is below the masterplan path."
     (mail,) = messages
     msg = email.message_from_bytes(mail.content, policy=email.policy.default)
     assert isinstance(msg, EmailMessage)

@@ -13,10 +13,21 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from schemas.framework import load_framework
 from services.alerts.notify import NotifyMetrics, NotifySettings
 from services.alerts.notify.model import DeliveryReport
 from services.alerts.notify.notifier import Notifier
-from tests.notify_support import Received, a_notification, directory, self_signed_cert, smtp_server
+from tests.notify_support import (
+    Received,
+    a_notification,
+    an_alert_event,
+    directory,
+    framework_drivers,
+    self_signed_cert,
+    smtp_server,
+)
+
+FRAMEWORK = load_framework(None)
 
 OFFICES = {
     "regions": {"32.73": {"name": "Kantor Wali Kota Bandung", "emails": ["walikota@bandung.example",
@@ -38,7 +49,7 @@ def settings(port: int, **overrides: Any) -> NotifySettings:
 
 
 async def deliver(s: NotifySettings, metrics: NotifyMetrics, **overrides: Any) -> DeliveryReport:
-    async with Notifier(s, directory(OFFICES), metrics) as notifier:
+    async with Notifier(s, directory(OFFICES), metrics, framework=FRAMEWORK) as notifier:
         return await notifier.deliver(a_notification(**overrides))
 
 
@@ -84,6 +95,7 @@ def test_email_over_starttls_with_auth(tmp_path: Path) -> None:
     html = msg.get_body(preferencelist=("html",))
     assert plain is not None and html is not None
     assert "Skor saat ini: 2,80" in plain.get_content()
+    assert "Jalur masterplan hari ini: 3,20" in plain.get_content()
     assert "Selisih: 0,40 poin di bawah jalur" in plain.get_content()
     assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "multipart/related"]
     image = next(p for p in msg.walk() if p.get_content_type() == "image/png")
@@ -116,6 +128,23 @@ def test_plain_smtp_when_starttls_is_not_offered_and_english_for_national() -> N
     assert msg["Message-ID"] == "<n-national-1@pantau.example>"
     plain = msg.get_body(preferencelist=("plain",))
     assert plain is not None and "Current score: 2.80" in plain.get_content()
+
+
+def test_drivers_by_the_frameworks_names_in_the_email() -> None:
+    metrics = NotifyMetrics(CollectorRegistry())
+
+    async def scenario() -> list[Received]:
+        async with smtp_server() as (port, recorder):
+            await deliver(settings(port), metrics, alert=an_alert_event(target="economy", drivers=framework_drivers()))
+            return recorder.messages
+
+    (got,) = asyncio.run(scenario())
+    plain = parse(got).get_body(preferencelist=("plain",))
+    assert plain is not None
+    text = plain.get_content()
+    assert "  - Persentase Penduduk Miskin [persen]: skor 2,00 dari 5, bobot 2, menambah 0,22 poin pada skor ekonomi " \
+           "bila mencapai 5" in text  # fmt: skip
+    assert "P0" not in text
 
 
 def test_a_failed_email_is_reported_not_raised() -> None:

@@ -4,13 +4,23 @@ Webhooks library: retries keep the webhook-id, 4xx is not retried, a slow receiv
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry
 
+from schemas.framework import load_framework
 from services.alerts.notify import DeliveryReport, Notifier, NotifyMetrics, NotifySettings
-from tests.notify_support import SECRET, WebhookReceiver, a_notification, directory, webhook_server
+from tests.notify_support import (
+    SECRET,
+    WebhookReceiver,
+    a_notification,
+    an_alert_event,
+    directory,
+    framework_drivers,
+    webhook_server,
+)
 
 OTHER_SECRET = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldY"  # base64 of 24 bytes
 
@@ -19,7 +29,7 @@ def contacts(base: str, *paths: str, secret: str = SECRET) -> dict[str, Any]:
     hooks = [{"url": base + p, "secret": secret} for p in paths]
     return {
         "regions": {"32.73": {"name": "Kantor Wali Kota Bandung", "webhooks": hooks}},
-        "provinces": {"32": {"name": "Diskominfo Jawa Barat", "webhooks": hooks}},
+        "provinces": {"32": {"name": "Diskominfo Jawa Barat", "webhooks": hooks, "language": "en"}},
     }
 
 
@@ -56,6 +66,9 @@ def test_signed_delivery_retried_after_a_500_with_the_same_id() -> None:
     assert body["ack_url"] == n.ack_url
     assert (body["region_name"], body["province_name"]) == ("Kota Bandung", "Jawa Barat")
     assert second.headers["Content-Type"] == "application/json"
+    # The province's office reads English (its contacts entry says so).
+    assert (body["language"], body["summary"]) == ("en", body["summary_en"])
+    assert body["headline"] == "The governance score is below the masterplan path."
 
     r = metrics.registry
     assert r.get_sample_value("pantau_notifications_total", {"channel": "webhook", "outcome": "retried"}) == 1
@@ -87,6 +100,38 @@ def test_a_resend_after_a_crash_carries_the_same_id_and_skips_what_was_sent() ->
     ids = {h.headers["webhook-id"] for h in receiver.hits}
     assert ids == {a_notification().id}
     assert [h.path for h in receiver.hits].count("/up") == 1
+
+
+def test_the_body_speaks_the_offices_language_and_names_the_drivers() -> None:
+    receiver = WebhookReceiver(SECRET, {})
+    alert = an_alert_event(kind="score_drop", target="economy", current=2.92, expected=3.95, gap=1.03,
+                           milestone_due=None, drivers=framework_drivers())  # fmt: skip
+
+    async def scenario() -> None:
+        async with (
+            webhook_server(receiver) as base,
+            Notifier(SETTINGS, directory(contacts(base, "/wa")), NotifyMetrics(CollectorRegistry()),
+                     framework=load_framework(None), drop_window=timedelta(days=7)) as n,
+        ):  # fmt: skip
+            await n.deliver(a_notification(alert=alert))
+
+    asyncio.run(scenario())
+    (hit,) = receiver.hits
+    body = hit.verified
+    # The event's own fields stay, for receivers that parse them.
+    assert (body["kind"], body["state"], body["current"], body["expected"], body["gap"]) == (
+        "score_drop", "firing", 2.92, 3.95, 1.03)  # fmt: skip
+    assert body["language"] == "id"  # the region's office names no language: the default
+    assert body["title"] == "AKTIF kritis: Kota Bandung - skor turun tajam (ekonomi)"
+    assert body["headline"] == "Skor ekonomi turun tajam dalam 7 hari terakhir."
+    assert [(f["label"], f["text"]) for f in body["figures"]] == [
+        ("Skor saat ini", "2,92"), ("Skor tertinggi 7 hari terakhir", "3,95"),
+        ("Penurunan", "1,03 poin dari skor tertinggi")]  # fmt: skip
+    assert body["drivers"][1] == {"indicator_id": "P0", "score": 2.0, "weight": 2.0, "pull": 0.22,
+                                  "name": "Persentase Penduduk Miskin", "unit": "persen"}  # fmt: skip
+    assert body["remedy"].startswith("Naikkan skor ekonomi sebesar 1,03 poin untuk memulihkan penurunan.")
+    assert body["remedy_en"].startswith("Raise the economy score by 1.03 points to recover the fall.")
+    assert "Poverty rate [percent]" in body["remedy_en"]
 
 
 def test_4xx_is_not_retried_and_is_reported() -> None:

@@ -14,7 +14,7 @@ from schemas.framework import parse_framework
 from schemas.masterplan import Masterplan, Milestone, expected_on, last_milestone, next_milestone
 from schemas.scores import DimensionScore, ElementScore, IndicatorScore, RegionScore, ScoreStatus
 from services.alerts.domain.engine import RegionAlerts, evaluate, reevaluate
-from services.alerts.domain.lifecycle import Track, step
+from services.alerts.domain.lifecycle import Track, Transition, step
 from services.alerts.domain.rules import Observation, Rules, drivers, observe, trend_slope
 from tests.builders import an_indicator_doc, framework_doc
 
@@ -128,7 +128,9 @@ def test_behind_trajectory_pending_firing_holding_in_band_and_resolved() -> None
     assert run(0, 2.5) == [("index", "behind_trajectory", "pending")]
     assert run(1, 2.5) == []  # still pending: 1 min < 5 min
     assert run(5, 2.5) == [("index", "behind_trajectory", "firing")]
-    assert run(6, 2.85) == []  # gap 0.15: inside the band (0.10, 0.25], still firing
+    # gap 0.15: inside the band (0.10, 0.25], still firing; its severity falls from warning (it fired
+    # at gap 0.5) to info, as 0.15 is more than band_exit_margin 0.1 below warning_gap 0.5.
+    assert run(6, 2.85) == [("index", "behind_trajectory", "firing")]
     assert run(7, 2.95) == [("index", "behind_trajectory", "resolved")]
     assert run(8, 2.85) == []  # gap 0.15 does not start a new alert either
 
@@ -184,10 +186,10 @@ class Lifecycle(RuleBasedStateMachine):
         self.resolved_after_firing = 0
         self.pending_for = dt.timedelta(minutes=3)
 
-    def _apply(self, gap: float) -> list[tuple[AlertState, Track]]:
+    def _apply(self, gap: float) -> list[Transition]:
         before = self.track
         self.track, transitions = step(self.track, obs_for(gap), "32.73", self.now, self.pending_for)
-        for state, tr in transitions:
+        for state, tr, _previous in transitions:
             if state is AlertState.FIRING:
                 self.fired += 1
             if state is AlertState.RESOLVED and before is not None and before.state is AlertState.FIRING:
@@ -204,7 +206,7 @@ class Lifecycle(RuleBasedStateMachine):
         was = self.track.state if self.track else None
         transitions = self._apply(gap)
         # Inside the band nothing starts and nothing ends; a pending alert may only fire.
-        assert all(s is AlertState.FIRING for s, _ in transitions)
+        assert all(s is AlertState.FIRING for s, _, _ in transitions)
         assert (self.track is None) == (was is None)
 
     @rule(gap=st.floats(ENTER + 1e-6, 4.0))
@@ -222,7 +224,7 @@ class Lifecycle(RuleBasedStateMachine):
     def pending_long_enough_fires(self) -> None:
         self.now += self.pending_for
         transitions = self._apply(ENTER + 0.5)
-        assert [s for s, _ in transitions] == [AlertState.FIRING]
+        assert [s for s, _, _ in transitions] == [AlertState.FIRING]
 
     @invariant()
     def every_firing_is_resolved_once(self) -> None:
@@ -232,6 +234,28 @@ class Lifecycle(RuleBasedStateMachine):
 
 Lifecycle.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 TestLifecycle = Lifecycle.TestCase
+
+
+def test_severity_follows_the_gap_while_firing_with_hysteresis_between_bands() -> None:
+    # Path 3.0 throughout; bands: warning from a gap of 0.5, critical from 1.0; down only 0.1 below.
+    plan = a_plan((dt.date(2025, 1, 1), {"index": 3.0}), (dt.date(2027, 1, 1), {"index": 3.0}))
+    rules = Rules(pending_for=dt.timedelta(0), drop_enter=9, drop_exit=9)
+    state = RegionAlerts()
+
+    def run(minutes: int, score: float) -> list[tuple[str, str, str | None]]:
+        ev = evaluate(state, a_score(T0 + dt.timedelta(minutes=minutes), score, score), plan, FW, rules)
+        return [(e.state.value, e.severity.value, e.previous_severity and e.previous_severity.value)
+                for e in ev if e.kind is AlertKind.BEHIND_TRAJECTORY and e.target == "index"]  # fmt: skip
+
+    assert run(0, 2.7) == [("pending", "info", None), ("firing", "info", None)]  # gap 0.3
+    assert run(1, 2.45) == [("firing", "warning", "info")]  # gap 0.55 >= 0.5: up at once
+    assert run(2, 2.55) == []  # gap 0.45: below 0.5 but not 0.1 below it (0.4): stays warning
+    assert run(3, 1.9) == [("firing", "critical", "warning")]  # gap 1.1 >= 1.0
+    assert run(4, 2.05) == []  # gap 0.95: within the margin of 1.0
+    assert run(5, 2.65) == [("firing", "info", "critical")]  # gap 0.35 < 0.4: down two bands in one step
+    assert run(6, 3.0) == [("resolved", "info", None)]
+    ids = [e.transition_id for e in evaluate(RegionAlerts(), a_score(T0, 2.7, 2.7), plan, FW, rules)]
+    assert len(set(ids)) == len(ids)
 
 
 def test_a_pending_alert_fires_on_time_alone() -> None:

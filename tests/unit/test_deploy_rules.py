@@ -49,7 +49,8 @@ def test_every_alert_carries_severity_summary_description_runbook() -> None:
         assert a["labels"]["severity"] in SEVERITIES, a["alert"]
         ann = a["annotations"]
         assert {"summary", "description", "runbook_url"} <= set(ann), a["alert"]
-        assert ann["runbook_url"] == f"deploy/prometheus/runbook.md#{a['alert'].lower()}", a["alert"]
+        # An absolute link: the runbook the alerts service serves, at the alert's section.
+        assert ann["runbook_url"] == "{{ $externalLabels.pantau_runbooks }}#" + a["alert"].lower(), a["alert"]
         assert a.get("for"), f"{a['alert']} fires on one evaluation: give it a 'for'"
 
 

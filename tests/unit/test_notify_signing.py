@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import stat
 from datetime import timedelta
+from pathlib import Path
 
 import orjson
 import pytest
 
-from services.alerts.notify.ack import AckTokenExpired, AckTokenInvalid, AckTokens
+from services.alerts.notify.ack import AckSecretMissing, AckTokenExpired, AckTokenInvalid, AckTokens, local_secret
 from services.alerts.notify.webhook import payload, signed_headers
 from tests.notify_support import an_alert_event
 
@@ -114,9 +116,32 @@ def test_ack_token_tampered_or_foreign_is_refused() -> None:
         tokens.verify("not-a-token")
 
 
-def test_ack_without_a_secret_uses_a_random_one() -> None:
-    a, b = AckTokens(None, "http://p", timedelta(hours=1)), AckTokens(None, "http://p", timedelta(hours=1))
-    assert a.ephemeral
-    assert a.verify(a.token("x")) == "x"
-    with pytest.raises(AckTokenInvalid):
-        b.verify(a.token("x"))
+def test_ack_tokens_need_a_secret() -> None:
+    with pytest.raises(AckSecretMissing):
+        AckTokens("", "http://p", timedelta(hours=1))
+
+
+def test_a_link_signed_as_of_the_transition_is_the_same_on_every_send() -> None:
+    # One signer, timed per link: a re-send of a transition gives the same link, valid from that time.
+    now = [5_000.0]
+    tokens = AckTokens("s3cret", "http://p", timedelta(hours=1), clock=lambda: now[0])
+    first = tokens.url("a1", "32.73", issued_at=1_000.0)
+    now[0] = 6_000.0
+    assert tokens.url("a1", "32.73", issued_at=1_000.0) == first
+    token = first.split("token=", 1)[1]
+    now[0] = 1_000.0 + 3_599
+    assert tokens.claim(token, "a1") == ("a1", "32.73")
+    now[0] = 1_000.0 + 3_601  # an hour after the transition, not after the send
+    with pytest.raises(AckTokenExpired):
+        tokens.verify(token)
+
+
+def test_the_local_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "ack-secret"
+    first = local_secret(path)
+    assert len(first) >= 40  # 32 random bytes, base64url
+    assert local_secret(path) == first  # a restart (or a second worker) reads the same one
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # What one process signs, another process with the same file verifies.
+    link = AckTokens(first, "http://p", timedelta(hours=1)).token("a1", "32.73")
+    assert AckTokens(local_secret(path), "http://p", timedelta(hours=1)).claim(link) == ("a1", "32.73")

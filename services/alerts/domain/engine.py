@@ -14,7 +14,7 @@ from schemas.common import province_of
 from schemas.framework import Framework
 from schemas.masterplan import INDEX_TARGET, Masterplan
 from schemas.scores import RegionScore
-from services.alerts.domain.lifecycle import Track, step, transition_id
+from services.alerts.domain.lifecycle import Track, Transition, step, transition_id
 from services.alerts.domain.rules import Observation, Rules, drivers, observe, remedy, target_value
 
 MAX_HISTORY = 256
@@ -74,7 +74,7 @@ def evaluate(
                 state.tracks.pop(key, None)
             else:
                 state.tracks[key] = track
-            events.extend(_event(score, obs, st, tr, framework) for st, tr in transitions)
+            events.extend(_event(score, obs, tr, framework) for tr in transitions)
         value, _coverage, ok = target_value(score, target)
         if value is not None and ok and (not history or t_now - history[-1][0] >= rules.sample_every.total_seconds()):
             history.append((t_now, value))
@@ -83,18 +83,22 @@ def evaluate(
     return events
 
 
-def _event(score: RegionScore, obs: Observation, state: AlertState, track: Track, fw: Framework) -> AlertEvent:
+def _event(score: RegionScore, obs: Observation, tr: Transition, fw: Framework) -> AlertEvent:
+    state, track = tr.state, tr.track
     top = drivers(score, obs.target, fw) if obs.kind is not AlertKind.DATA_STALE else []
     word = {AlertState.PENDING: "pending", AlertState.FIRING: "firing", AlertState.RESOLVED: "resolved"}[state]
+    if tr.previous_severity is not None:
+        word = f"severity {tr.previous_severity.value} -> {track.severity.value}"
     return AlertEvent(
         alert_id=track.alert_id,
-        transition_id=transition_id(track.alert_id, state),
+        transition_id=transition_id(track.alert_id, state, tr.suffix),
         region_code=score.region_code,
         province_code=province_of(score.region_code),
         kind=obs.kind,
         target=obs.target,
         state=state,
         severity=track.severity,
+        previous_severity=tr.previous_severity,
         at=score.evaluated_at,
         current=obs.current,
         expected=obs.expected,

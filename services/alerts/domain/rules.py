@@ -32,6 +32,7 @@ class Rules:
     stale_exit_margin: float = 0.05  # coverage must climb this far above the minimum to end data_stale
     critical_gap: float = 1.0
     warning_gap: float = 0.5
+    band_exit_margin: float = 0.1  # a firing alert moves down a severity band only this far below its threshold
     pending_for: dt.timedelta = dt.timedelta(minutes=10)
     lookback: dt.timedelta = dt.timedelta(days=30)
     drop_window: dt.timedelta = dt.timedelta(days=7)
@@ -46,6 +47,10 @@ class Rules:
             return Severity.WARNING
         return Severity.INFO
 
+    def held_severity(self, gap: float) -> Severity:
+        """The band a firing alert keeps at ``gap``: the thresholds lowered by ``band_exit_margin``."""
+        return self.severity(gap + self.band_exit_margin)
+
 
 @dataclass(frozen=True)
 class Observation:
@@ -59,6 +64,8 @@ class Observation:
     gap: float | None
     milestone_due: dt.date | None
     summary: str
+    #: The lowest band a firing alert keeps (hysteresis between bands); None: the same as ``severity``.
+    severity_held: Severity | None = None
 
 
 def target_value(score: RegionScore, target: str) -> tuple[float | None, float, bool]:
@@ -113,6 +120,7 @@ def observe(
         severity=Severity.CRITICAL if coverage < minimum / 2 else Severity.WARNING,
         current=coverage, expected=minimum, gap=stale_gap, milestone_due=None,
         summary=f"{target}: coverage {coverage:.0%} is below the minimum {minimum:.0%}",
+        severity_held=Severity.CRITICAL if coverage < minimum / 2 + rules.stale_exit_margin else Severity.WARNING,
     ))  # fmt: skip
     if current is None or not ok:
         return out
@@ -127,6 +135,7 @@ def observe(
                 severity=rules.severity(gap), current=current, expected=expected, gap=gap,
                 milestone_due=_due(next_milestone(plan, target, day)),
                 summary=f"{target}: {current:.2f} is {gap:.2f} below the path ({expected:.2f} expected today)",
+                severity_held=rules.held_severity(gap),
             ))  # fmt: skip
         passed = last_milestone(plan, target, day)
         if passed is not None:
@@ -137,6 +146,8 @@ def observe(
                 severity=Severity.CRITICAL if gap >= rules.warning_gap else Severity.WARNING,
                 current=current, expected=goal, gap=gap, milestone_due=passed.due,
                 summary=f"{target}: the milestone of {passed.due} asked {goal:.2f}; the score is {current:.2f}",
+                severity_held=Severity.CRITICAL if gap + rules.band_exit_margin >= rules.warning_gap
+                else Severity.WARNING,
             ))  # fmt: skip
         upcoming = next_milestone(plan, target, day)
         recent = [(t, v) for t, v in history if t >= t_now - rules.lookback.total_seconds()] + [(t_now, current)]
@@ -151,6 +162,7 @@ def observe(
                 AlertKind.AT_RISK, target, enter=short > rules.risk_enter, hold=short > rules.risk_exit,
                 severity=rules.severity(short), current=current, expected=goal, gap=short, milestone_due=upcoming.due,
                 summary=f"{target}: the trend projects {projected:.2f} by {upcoming.due}, short of {goal:.2f}",
+                severity_held=rules.held_severity(short),
             ))  # fmt: skip
 
     window = [v for t, v in history if t >= t_now - rules.drop_window.total_seconds()]
@@ -161,6 +173,7 @@ def observe(
             AlertKind.SCORE_DROP, target, enter=drop >= rules.drop_enter, hold=drop >= rules.drop_exit,
             severity=rules.severity(drop), current=current, expected=peak, gap=drop, milestone_due=None,
             summary=f"{target}: fell {drop:.2f} from {peak:.2f} within {_human(rules.drop_window)}",
+            severity_held=rules.held_severity(drop),
         ))  # fmt: skip
     return out
 

@@ -5,7 +5,14 @@ for each :class:`Notification`; acknowledge links come from :class:`AckTokens`. 
 docs/notifications.md.
 """
 
-from services.alerts.notify.ack import AckTokenError, AckTokenExpired, AckTokenInvalid, AckTokens
+from services.alerts.notify.ack import (
+    AckSecretMissing,
+    AckTokenError,
+    AckTokenExpired,
+    AckTokenInvalid,
+    AckTokens,
+    local_secret,
+)
 from services.alerts.notify.config import NotifySettings
 from services.alerts.notify.contacts import ContactsDirectory, ContactsError, Level, Office, Recipients, load_contacts
 from services.alerts.notify.metrics import NotifyMetrics
@@ -13,6 +20,7 @@ from services.alerts.notify.model import ChannelOutcome, DeliveryReport, Notific
 from services.alerts.notify.notifier import Notifier
 
 __all__ = [
+    "AckSecretMissing",
     "AckTokenError",
     "AckTokenExpired",
     "AckTokenInvalid",
@@ -29,4 +37,5 @@ __all__ = [
     "Office",
     "Recipients",
     "load_contacts",
+    "local_secret",
 ]

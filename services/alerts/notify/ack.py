@@ -6,10 +6,12 @@ acknowledge that one alert until the token expires, and nobody can forge one for
 
 from __future__ import annotations
 
+import os
 import secrets
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -33,40 +35,56 @@ class AckTokenInvalid(AckTokenError):
     pass
 
 
-class AckTokens:
-    """Issues and verifies acknowledge tokens. ``clock`` (seconds since the epoch) is injectable for tests."""
+class AckSecretMissing(RuntimeError):
+    """No acknowledge secret outside the embedded default: the worker must not start."""
 
-    def __init__(
-        self, secret: str | None, public_url: str, ttl: timedelta, *, clock: Callable[[], float] = time.time
-    ) -> None:
-        #: Without a configured secret, links work until the process restarts (development only).
-        self.ephemeral = not secret
+
+class AckTokens:
+    """Issues and verifies acknowledge tokens: one per process, with the secret every worker shares.
+
+    ``clock`` (seconds since the epoch) is injectable for tests.
+    """
+
+    def __init__(self, secret: str, public_url: str, ttl: timedelta, *, clock: Callable[[], float] = time.time) -> None:
+        if not secret:
+            raise AckSecretMissing("an acknowledge secret is required (ALERTS_ACK_SECRET)")
+        self.secret = secret
         self.public_url = public_url.rstrip("/")
         self.ttl = ttl
+        self.clock = clock
+        self._serializer = self._serializer_at(None)
+
+    def _serializer_at(self, issued_at: float | None) -> URLSafeTimedSerializer:
+        clock = self.clock
 
         class _Signer(TimestampSigner):
             def get_timestamp(self) -> int:
-                return int(clock())
+                return int(clock() if issued_at is None else issued_at)
 
-        self._serializer = URLSafeTimedSerializer(secret or secrets.token_urlsafe(32), salt=_SALT, signer=_Signer)
+        return URLSafeTimedSerializer(self.secret, salt=_SALT, signer=_Signer)
 
     @classmethod
     def from_settings(cls, settings: NotifySettings) -> AckTokens:
-        secret = settings.ack_secret.get_secret_value() if settings.ack_secret else None
-        if secret is None:
-            log.warning("ALERTS_ACK_SECRET is not set: acknowledge links stop working when the service restarts")
-        return cls(secret, settings.public_url, settings.ack_ttl)
+        if settings.ack_secret is None:
+            raise AckSecretMissing("ALERTS_ACK_SECRET is not set")
+        return cls(settings.ack_secret.get_secret_value(), settings.public_url, settings.ack_ttl)
 
-    def token(self, alert_id: str, region: str | None = None) -> str:
-        return str(self._serializer.dumps(alert_id if region is None else [alert_id, region]))
+    def token(self, alert_id: str, region: str | None = None, *, issued_at: float | None = None) -> str:
+        """A token for ``alert_id``, timed now or at ``issued_at`` (seconds since the epoch)."""
+        serializer = self._serializer if issued_at is None else self._serializer_at(issued_at)
+        return str(serializer.dumps(alert_id if region is None else [alert_id, region]))
 
-    def url(self, alert_id: str, region: str | None = None) -> str:
+    def url(self, alert_id: str, region: str | None = None, *, issued_at: float | None = None) -> str:
         """The acknowledge link to put in a notification about ``alert_id`` (of ``region``).
 
-        With the region in the token, any alerts worker that receives the click can route it to the
-        worker holding the region; the region is signed with the id, so it cannot be redirected.
+        The link opens the alert's page; the page's button acknowledges (a POST: a link scanner
+        that opens the link acknowledges nothing). With the region in the token, any alerts worker
+        that receives the click can route it to the worker holding the region; the region is
+        signed with the id, so it cannot be redirected. ``issued_at`` times the token (a re-send
+        of the same transition gives the same link).
         """
-        return f"{self.public_url}/ack/{quote(alert_id, safe='')}?token={self.token(alert_id, region)}"
+        token = self.token(alert_id, region, issued_at=issued_at)
+        return f"{self.public_url}/ack/{quote(alert_id, safe='')}?token={token}"
 
     def verify(self, token: str, alert_id: str | None = None) -> str:
         """The alert id the token acknowledges; with ``alert_id``, also that it is that alert's token.
@@ -93,3 +111,22 @@ class AckTokens:
         if alert_id is not None and signed_id != alert_id:
             raise AckTokenInvalid(f"acknowledge link is for another alert ({signed_id!r}, not {alert_id!r})")
         return signed_id, region
+
+
+def local_secret(path: Path) -> str:
+    """The embedded default's acknowledge secret: generated once, then read from ``path`` (mode 0600).
+
+    Links in emails sent under ``make run`` must still work after a restart, and every worker on
+    this machine must verify what another signed: so the secret lives with the local state.
+    """
+    if path.exists():
+        secret = path.read_text(encoding="utf-8").strip()
+        if secret:
+            return secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secret + "\n")
+    log.info("alerts.ack_secret_created", file=str(path))
+    return secret

@@ -23,7 +23,11 @@ class NotifySettings(BaseSettings):
     runbook_url: str = Field(
         default="{public_url}/runbooks/{kind}", description="Runbook of each alert kind ({public_url}, {kind})."
     )
-    ack_secret: SecretStr | None = Field(default=None, description="Signs acknowledge tokens; none: a random one.")
+    ack_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs acknowledge tokens; every worker needs the same. Unset: the embedded default keeps one in "
+        "PANTAU_HOME (ack-secret); against an external cluster the worker refuses to start.",
+    )
     ack_ttl: timedelta = Field(default=timedelta(days=7), description="How long an acknowledge link stays valid.")
 
     # Retries of every channel: full jitter, exponential, capped.

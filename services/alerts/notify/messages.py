@@ -49,13 +49,29 @@ KINDS: Final = {
 }
 
 STATES: Final = {
-    "id": {"pending": "menunggu", "firing": "aktif", "resolved": "selesai", "acknowledged": "ditanggapi"},
+    "id": {"pending": "menunggu", "firing": "aktif", "resolved": "selesai", "acknowledged": "diakui"},
     "en": {"pending": "pending", "firing": "firing", "resolved": "resolved", "acknowledged": "acknowledged"},
 }
 
+#: "Peringatan" means "alert" and is kept for that; the severity bands get words of their own.
 SEVERITIES: Final = {
-    "id": {"info": "info", "warning": "peringatan", "critical": "kritis"},
+    "id": {"info": "informasi", "warning": "waspada", "critical": "kritis"},
     "en": {"info": "info", "warning": "warning", "critical": "critical"},
+}
+#: A firing alert that moved to another severity band: {old} and {new} are severity words.
+SEVERITY_CHANGES: Final = {
+    "id": {
+        "raised": "Tingkat keparahan naik dari {old} ke {new}.",
+        "lowered": "Tingkat keparahan turun dari {old} ke {new}.",
+        "raised.short": "naik dari {old}",
+        "lowered.short": "turun dari {old}",
+    },
+    "en": {
+        "raised": "Severity raised from {old} to {new}.",
+        "lowered": "Severity lowered from {old} to {new}.",
+        "raised.short": "raised from {old}",
+        "lowered.short": "lowered from {old}",
+    },
 }
 
 TARGETS: Final = {
@@ -72,51 +88,154 @@ TARGETS: Final = {
     "en": {"index": "maturity index", "living": "living"},
 }
 
-#: What happened, by kind; {target} and {due} are filled in. A resolved alert says so instead.
-#: What it would take to get back on the path, composed in the reader's language from the alert's
-#: figures (the event's own ``remedy`` is an English sentence for logs and webhook consumers).
+#: The framework's units (English) as a reader of each language writes them; others print as they are.
+UNITS: Final = {
+    "id": {
+        "percent": "persen",
+        "percent of city area": "persen luas kota",
+        "hours": "jam",
+        "hours per day": "jam per hari",
+        "minutes": "menit",
+        "years": "tahun",
+        "datasets": "dataset",
+        "events per year": "event per tahun",
+        "count per 1000 residents": "per 1.000 penduduk",
+        "count per 100000 residents": "per 100.000 penduduk",
+        "kWh per 1000 residents": "kWh per 1.000 penduduk",
+        "IDR million per capita": "juta rupiah per kapita",
+        "index 0-5": "indeks 0-5",
+        "index 0-100": "indeks 0-100",
+        "km/h": "km/jam",
+        "ug/m3": "µg/m³",
+    },
+    "en": {
+        "count per 1000 residents": "per 1,000 residents",
+        "count per 100000 residents": "per 100,000 residents",
+        "kWh per 1000 residents": "kWh per 1,000 residents",
+        "ug/m3": "µg/m³",
+    },
+}
+
+#: A length of time ("7 hari terakhir"): the unit words, singular and plural.
+SPANS: Final = {
+    "id": {"day": ("hari", "hari"), "hour": ("jam", "jam"), "minute": ("menit", "menit"), "second": ("detik", "detik")},
+    "en": {"day": ("day", "days"), "hour": ("hour", "hours"), "minute": ("minute", "minutes"),
+           "second": ("second", "seconds")},
+}  # fmt: skip
+
+#: What it would take, composed in the reader's language from the alert's figures (the event's own
+#: ``remedy`` is an English sentence with indicator codes, for logs).
 REMEDIES: Final = {
     "id": {
         "raise": "Naikkan skor {target} sebesar {gap} poin {why}.",
-        "levers": "Pengungkit terbesar: {levers}.",
+        "levers": "Indikator dengan daya ungkit terbesar: {levers}.",
         "lever": "{name} (+{pull} poin bila mencapai 5)",
-        "data_stale": "Pulihkan aliran data {target}: cakupan data harus mencapai {minimum} dari bobot indikator.",
+        "data_stale": "Pulihkan pengiriman data {target}: cakupan data harus kembali mencapai sedikitnya {minimum} "
+        "dari bobot indikator.",
         "behind_trajectory": "untuk kembali ke jalur masterplan",
-        "milestone_missed": "untuk memenuhi tonggak yang telah lewat",
-        "at_risk": "agar tren memenuhi tonggak berikutnya",
+        "milestone_missed": "untuk memenuhi target tonggak yang telah lewat",
+        "at_risk": "agar tren memenuhi target tonggak berikutnya",
         "score_drop": "untuk memulihkan penurunan",
     },
     "en": {
         "raise": "Raise the {target} score by {gap} points {why}.",
-        "levers": "The largest levers: {levers}.",
-        "lever": "{name} (+{pull} points at full marks)",
-        "data_stale": "Restore the {target} feeds: data coverage must reach {minimum} of the indicator weight.",
+        "levers": "The indicators with the largest leverage: {levers}.",
+        "lever": "{name} (+{pull} points if it reached 5)",
+        "data_stale": "Restore the {target} data feeds: data coverage must reach at least {minimum} of the indicator "
+        "weight again.",
         "behind_trajectory": "to return to the masterplan path",
-        "milestone_missed": "to meet the passed milestone",
-        "at_risk": "for the trend to meet the next milestone",
+        "milestone_missed": "to meet the target of the passed milestone",
+        "at_risk": "for the trend to meet the next milestone's target",
         "score_drop": "to recover the fall",
     },
 }
 
+#: What happened, by kind; {target}, {due} and {window} are filled in. Resolved and acknowledged
+#: alerts say so instead.
 HEADLINES: Final = {
     "id": {
         "behind_trajectory": "Skor {target} berada di bawah jalur masterplan.",
         "milestone_missed": "Tonggak capaian {due} telah lewat dan target {target} belum tercapai.",
         "at_risk": "Tren skor {target} memproyeksikan target tonggak {due} tidak tercapai.",
         "data_stale": "Cakupan data {target} di bawah batas minimum: skornya tidak dapat diandalkan.",
-        "score_drop": "Skor {target} turun tajam.",
+        "score_drop": "Skor {target} turun tajam dalam {window} terakhir.",
+        "score_drop.no_window": "Skor {target} turun tajam.",
         "resolved": "Selesai: kondisi yang memicu peringatan ini ({kind}, {target}) tidak berlaku lagi.",
-        "acknowledged": "Peringatan ini ({kind}, {target}) telah ditanggapi; eskalasi dihentikan.",
+        "acknowledged": "Peringatan ini ({kind}, {target}) telah diakui; eskalasi dihentikan.",
     },
     "en": {
         "behind_trajectory": "The {target} score is below the masterplan path.",
         "milestone_missed": "The milestone due {due} has passed without {target} meeting its target.",
         "at_risk": "The {target} trend projects a miss of the milestone due {due}.",
         "data_stale": "Data coverage of {target} is below the minimum: its score cannot be relied on.",
-        "score_drop": "The {target} score dropped sharply.",
+        "score_drop": "The {target} score dropped sharply within the last {window}.",
+        "score_drop.no_window": "The {target} score dropped sharply.",
         "resolved": "Resolved: the condition that raised this alert ({kind}, {target}) no longer holds.",
         "acknowledged": "This alert ({kind}, {target}) has been acknowledged; escalation has stopped.",
     },
+}
+
+#: The name of each figure an alert carries, by what it is for the kind ({due}: a milestone's date,
+#: {window}: the score_drop window).
+FIGURES: Final = {
+    "id": {
+        "current": "Skor saat ini",
+        "current.data_stale": "Cakupan data saat ini",
+        "expected.behind_trajectory": "Jalur masterplan hari ini",
+        "expected.milestone_missed": "Target tonggak {due} (telah lewat)",
+        "expected.at_risk": "Target tonggak {due}",
+        "expected.data_stale": "Cakupan data minimum",
+        "expected.score_drop": "Skor tertinggi {window} terakhir",
+        "expected.score_drop.no_window": "Skor tertinggi dalam jendela penurunan",
+        "projected.at_risk": "Proyeksi tren pada {due}",
+        "next_milestone": "Tonggak berikutnya",
+        "next_milestone.target": "{due} (target {target})",
+    },
+    "en": {
+        "current": "Current score",
+        "current.data_stale": "Current data coverage",
+        "expected.behind_trajectory": "Masterplan path today",
+        "expected.milestone_missed": "Target of the {due} milestone (passed)",
+        "expected.at_risk": "Target of the {due} milestone",
+        "expected.data_stale": "Minimum data coverage",
+        "expected.score_drop": "Highest score in the last {window}",
+        "expected.score_drop.no_window": "Highest score within the drop window",
+        "projected.at_risk": "Trend projection for {due}",
+        "next_milestone": "Next milestone",
+        "next_milestone.target": "{due} (target {target})",
+    },
+}
+
+#: The gap line of each kind: (label, text) when behind (gap >= 0) and when ahead; {gap} is its size.
+GAPS: Final = {
+    "id": {
+        "behind_trajectory": (("Selisih", "{gap} poin di bawah jalur"), ("Selisih", "{gap} poin di atas jalur")),
+        "milestone_missed": (("Selisih", "{gap} poin di bawah target tonggak"),
+                             ("Selisih", "{gap} poin di atas target tonggak")),
+        "at_risk": (("Selisih proyeksi", "{gap} poin di bawah target tonggak"),
+                    ("Selisih proyeksi", "{gap} poin di atas target tonggak")),
+        "data_stale": (("Selisih", "{gap} poin persentase di bawah batas minimum"),
+                       ("Selisih", "{gap} poin persentase di atas batas minimum")),
+        "score_drop": (("Penurunan", "{gap} poin dari skor tertinggi"),
+                       ("Selisih", "{gap} poin di atas skor tertinggi")),
+    },
+    "en": {
+        "behind_trajectory": (("Gap", "{gap} points below the path"), ("Gap", "{gap} points above the path")),
+        "milestone_missed": (("Gap", "{gap} points below the milestone target"),
+                             ("Gap", "{gap} points above the milestone target")),
+        "at_risk": (("Projected gap", "{gap} points below the milestone target"),
+                    ("Projected gap", "{gap} points above the milestone target")),
+        "data_stale": (("Gap", "{gap} percentage points below the minimum"),
+                       ("Gap", "{gap} percentage points above the minimum")),
+        "score_drop": (("Drop", "{gap} points from the highest score"),
+                       ("Gap", "{gap} points above the highest score")),
+    },
+}  # fmt: skip
+
+#: The unit of each figure's ``value`` in the webhook body.
+FIGURE_UNITS: Final = {
+    "id": {"score": "poin", "share": "%", "share_gap": "poin persentase"},
+    "en": {"score": "points", "share": "%", "share_gap": "percentage points"},
 }
 
 LABELS: Final = {
@@ -124,33 +243,28 @@ LABELS: Final = {
         "greeting": "Kepada {office},",
         "escalation.province": "eskalasi provinsi",
         "escalation.national": "eskalasi nasional",
-        "escalation_note": "Peringatan ini belum ditanggapi oleh kantor daerah dan dieskalasikan ke {level}.",
+        "escalation_note": "Peringatan ini belum diakui oleh kantor daerah dan diteruskan ke {level}.",
+        "escalated_note": "Peringatan ini sebelumnya diteruskan ke {level}.",
         "region": "Wilayah",
         "province": "Provinsi",
-        "target": "Sasaran",
+        "target": "Skor yang dipantau",
         "kind": "Jenis",
         "state": "Status",
         "since": "sejak",
-        "severity": "Tingkat",
-        "current": "Skor saat ini",
-        "expected": "Skor seharusnya",
-        "expected_note": "menurut jalur masterplan",
+        "as_of": "per",
+        "severity": "Tingkat keparahan",
         "gap": "Selisih",
-        "gap_unit": "poin di bawah jalur",
-        "gap_ahead": "poin di atas jalur",
-        "coverage_current": "Cakupan data saat ini",
-        "coverage_minimum": "Cakupan minimum",
-        "coverage_gap_unit": "poin persentase di bawah batas minimum",
-        "coverage_gap_ahead": "poin persentase di atas batas minimum",
         "due": "Tonggak berikutnya",
         "not_available": "tidak tersedia",
+        "score_of": "{score} dari 5",
         "drivers": "Indikator yang paling menurunkan skor",
-        "driver_line": "{name}: skor {score}, bobot {weight}; +{pull} poin bila mencapai 5",
-        "remedy": "Yang diperlukan untuk kembali ke jalur",
+        "driver_line": "{name}: skor {score}, bobot {weight}, menambah {pull} poin pada skor {target} bila mencapai 5",
+        "remedy": "Yang perlu dilakukan",
         "chart": "Skor {target} dan jalur masterplan",
-        "chart.history": "skor",
-        "chart.path": "jalur masterplan",
-        "ack": "Tanggapi peringatan ini (menghentikan eskalasi)",
+        "chart.history": "Skor",
+        "chart.path": "Jalur masterplan",
+        "chart.milestone": "Tonggak {due}: target {target}",
+        "ack": "Akui peringatan ini (menghentikan eskalasi)",
         "footer": "Pesan otomatis dari Pantau Kota Cerdas. Peringatan {alert_id}, notifikasi {notification_id}.",
     },
     "en": {
@@ -158,31 +272,27 @@ LABELS: Final = {
         "escalation.province": "province escalation",
         "escalation.national": "national escalation",
         "escalation_note": "The regional office has not acknowledged this alert; it is escalated to {level}.",
+        "escalated_note": "This alert was escalated to {level}.",
         "region": "Region",
         "province": "Province",
-        "target": "Target",
+        "target": "Score watched",
         "kind": "Kind",
         "state": "State",
         "since": "since",
+        "as_of": "as of",
         "severity": "Severity",
-        "current": "Current score",
-        "expected": "Expected score",
-        "expected_note": "on the masterplan path",
         "gap": "Gap",
-        "gap_unit": "points behind the path",
-        "gap_ahead": "points ahead of the path",
-        "coverage_current": "Current data coverage",
-        "coverage_minimum": "Minimum coverage",
-        "coverage_gap_unit": "percentage points below the minimum",
-        "coverage_gap_ahead": "percentage points above the minimum",
         "due": "Next milestone",
         "not_available": "not available",
+        "score_of": "{score} of 5",
         "drivers": "Indicators that pull the score down most",
-        "driver_line": "{name}: score {score}, weight {weight}; +{pull} points at full marks",
-        "remedy": "What it takes to get back on the path",
+        "driver_line": "{name}: score {score}, weight {weight}, would add {pull} points to the {target} score "
+        "if it reached 5",
+        "remedy": "What it would take",
         "chart": "{target} score and the masterplan path",
-        "chart.history": "score",
-        "chart.path": "masterplan path",
+        "chart.history": "Score",
+        "chart.path": "Masterplan path",
+        "chart.milestone": "Milestone {due}: target {target}",
         "ack": "Acknowledge this alert (stops the escalation)",
         "footer": "Automatic message from Pantau Kota Cerdas. Alert {alert_id}, notification {notification_id}.",
     },

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -18,14 +18,16 @@ import httpx
 
 from pantau import logs
 from schemas.alerts import AlertEvent, AlertState
+from schemas.framework import Framework
 from schemas.regions import RegionRegistry, default_registry
 from services.alerts.notify.alertmanager import AlertmanagerSender, am_alert, generator_url
+from services.alerts.notify.catalogue import Catalogue
 from services.alerts.notify.config import NotifySettings
 from services.alerts.notify.contacts import ContactsDirectory, Office, load_contacts
 from services.alerts.notify.mail import SmtpSender, build_message, chart_cid, mail_domain
 from services.alerts.notify.metrics import NotifyMetrics
 from services.alerts.notify.model import Channel, ChannelOutcome, DeliveryReport, Notification
-from services.alerts.notify.render import EmailRenderer, alert_facts, describe
+from services.alerts.notify.render import EmailRenderer, Wording
 from services.alerts.notify.retry import DeliveryError, RetryPolicy
 from services.alerts.notify.webhook import WebhookSender, payload
 
@@ -36,8 +38,22 @@ T = TypeVar("T")
 _AM_STATES = (AlertState.FIRING, AlertState.RESOLVED)
 
 
+def catalogue_of(framework: Framework | Catalogue | None, indicator_names: Mapping[str, str] | None) -> Catalogue:
+    """The indicator catalogue from the framework (or a catalogue already built, or bare names)."""
+    if isinstance(framework, Framework):
+        return Catalogue.from_framework(framework)
+    if framework is not None:
+        return framework
+    return Catalogue.from_names(indicator_names or {})
+
+
 class Notifier:
-    """Delivers notifications by webhook, email and Alertmanager. One per process; close it at shutdown."""
+    """Delivers notifications by webhook, email and Alertmanager. One per process; close it at shutdown.
+
+    ``framework`` names the drivers and remedy levers (by name and unit, in the reader's language);
+    ``drop_window`` is the alerts service's score_drop window, which the alert does not carry.
+    ``indicator_names`` (id -> one name) is the older way to name them, kept for callers that have it.
+    """
 
     def __init__(
         self,
@@ -46,6 +62,8 @@ class Notifier:
         metrics: NotifyMetrics,
         *,
         registry: RegionRegistry | None = None,
+        framework: Framework | Catalogue | None = None,
+        drop_window: timedelta | None = None,
         indicator_names: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -55,7 +73,8 @@ class Notifier:
         self.registry = registry or default_registry()
         self.clock = clock
         self.http = httpx.AsyncClient(follow_redirects=False)
-        self.renderer = EmailRenderer(self.registry, indicator_names)
+        self.wording = Wording(self.registry, catalogue_of(framework, indicator_names), drop_window)
+        self.renderer = EmailRenderer(self.wording)
         self.webhooks = WebhookSender(self.http, settings.webhook_timeout, clock)
         self.smtp = SmtpSender(settings) if settings.smtp_host else None
         self.alertmanager = (
@@ -71,18 +90,21 @@ class Notifier:
         metrics: NotifyMetrics,
         *,
         registry: RegionRegistry | None = None,
+        framework: Framework | Catalogue | None = None,
+        drop_window: timedelta | None = None,
         indicator_names: Mapping[str, str] | None = None,
     ) -> Notifier:
         """Reads the contacts file named in the settings (errors name file, key path and field).
 
-        ``indicator_names`` (id -> name, from the framework) lets emails name the drivers.
+        ``framework`` and ``drop_window``: as for the constructor.
         """
         registry = registry or default_registry()
         contacts = load_contacts(settings.contacts_file, registry) if settings.contacts_file else ContactsDirectory()
         if not len(contacts):
             log.warning("no contacts: only Alertmanager (if configured) hears about alerts",
                         contacts_file=str(settings.contacts_file))  # fmt: skip
-        return cls(settings, contacts, metrics, registry=registry, indicator_names=indicator_names)
+        return cls(settings, contacts, metrics, registry=registry, framework=framework, drop_window=drop_window,
+                   indicator_names=indicator_names)  # fmt: skip
 
     async def __aenter__(self) -> Notifier:
         return self
@@ -151,9 +173,8 @@ class Notifier:
     def _webhook_jobs(self, n: Notification, office: Office) -> list[tuple[Channel, str, Callable[[], Awaitable[Any]]]]:
         if not office.webhooks:
             return []
-        names = self._names(n.alert)
-        body = payload(n.alert.model_dump(mode="json"), level=n.level, ack_url=n.ack_url,
-                       region_name=names[0], province_name=names[1])  # fmt: skip
+        lang = office.language or self.settings.language
+        body = payload(n.alert.model_dump(mode="json"), **self.wording.webhook_fields(n, lang))
         jobs: list[tuple[Channel, str, Callable[[], Awaitable[Any]]]] = []
         for endpoint in office.webhooks:
             secret = endpoint.secret.get_secret_value()
@@ -193,12 +214,13 @@ class Notifier:
         s = self.settings
         now = datetime.fromtimestamp(self.clock(), UTC)
         body = []
+        lang = s.language
         for alert, level in alerts:
-            facts = alert_facts(alert, "en", self.registry)
+            facts = self.wording.facts(alert, lang)
             body.append(am_alert(
                 alert,
-                summary=alert.summary or f"{facts.region}: {facts.kind} ({facts.target})",
-                description=describe(facts, "en"),
+                summary=facts.summary,
+                description=self.wording.describe(facts, lang),
                 runbook_url=s.runbook_url.format(public_url=s.public_url.rstrip("/"), kind=alert.kind),
                 generator_url=generator_url(s.public_url, alert.alert_id),
                 now=now,
@@ -208,12 +230,6 @@ class Notifier:
         return lambda: am.push(body)
 
     # -- bookkeeping -------------------------------------------------------------------------------
-
-    def _names(self, alert: AlertEvent) -> tuple[str, str]:
-        if alert.region_code in self.registry:
-            r = self.registry.get(alert.region_code)
-            return r.name, r.province_name
-        return alert.region_code, alert.province_code
 
     async def _attempt(
         self, n: Notification | None, channel: Channel, destination: str, job: Callable[[], Awaitable[T]]

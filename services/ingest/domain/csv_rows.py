@@ -2,8 +2,11 @@
 
 A period becomes the event time at the *end* of the period, as the framework dates yearly figures
 (``2024`` -> 2024-12-31, ``2024-06`` -> 2024-06-30, ``2024-Q2`` -> 2024-06-30, a date -> that date),
-at 00:00 UTC. The event id is derived from indicator, region, period and value: importing the same
-file again yields the same events (duplicates downstream), a corrected value a new one.
+at 00:00 in the region's own time zone (WIB, WITA or WIT: a BPS year is the region's year). A period
+still running at the import time (this year's preliminary figure) is dated at the import time, never
+ahead of it; a period that has not begun is an error. The event id is derived from indicator, region,
+period end and value, not from the import time: importing the same file again yields the same events
+(duplicates downstream), a corrected value a new one.
 """
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from schemas.validation import INVALID_VALUE, MISSING_FIELD, Problem
+from schemas.timezones import zone_of_region
+from schemas.validation import INVALID_VALUE, MISSING_FIELD, OBSERVED_IN_FUTURE, Problem
 
 NAMESPACE = uuid.UUID("0b6f7a64-3c1e-5f0d-8e2a-9d4c6b1a2e53")
 _YEAR = re.compile(r"^(\d{4})$")
@@ -39,23 +43,47 @@ class CsvSpec:
     source: str = "csv-import"
 
 
-def period_end(text: str) -> datetime:
-    """The event time of a period: its last day, 00:00 UTC. ValueError when it is none of the forms."""
+@dataclass(frozen=True)
+class Period:
+    """A period of a series: its first instant and its event time (its last day, or the instant given)."""
+
+    start: datetime
+    end: datetime
+
+    def observed_at(self, now: datetime) -> datetime:
+        """The event time of a reading of this period imported at ``now``: its end, or ``now`` while it runs."""
+        return min(self.end, now)
+
+
+def parse_period(text: str, zone: timezone) -> Period:
+    """The period ``text`` names, its days in ``zone``. ValueError when it is none of the forms.
+
+    ``2024`` runs from 2024-01-01 and is dated 2024-12-31; ``2024-06`` and ``2024-Q2`` are dated
+    2024-06-30; a date is its own day; a date-time must carry its zone and is that instant.
+    """
     t = text.strip()
     if m := _YEAR.match(t):
-        return datetime(int(m[1]), 12, 31, tzinfo=UTC)
+        year = int(m[1])
+        return Period(datetime(year, 1, 1, tzinfo=zone), datetime(year, 12, 31, tzinfo=zone))
     if m := _MONTH.match(t):
         year, month = int(m[1]), int(m[2])
-        return datetime(year, month, calendar.monthrange(year, month)[1], tzinfo=UTC)
+        return _months(year, month, month, zone)
     if m := _QUARTER.match(t):
-        year, month = int(m[1]), int(m[2]) * 3
-        return datetime(year, month, calendar.monthrange(year, month)[1], tzinfo=UTC)
+        year, last = int(m[1]), int(m[2]) * 3
+        return _months(year, last - 2, last, zone)
     at = datetime.fromisoformat(t)  # a date or a date-time; ValueError otherwise
     if at.tzinfo is None:
         if len(t) > 10:
             raise ValueError(f"{t!r} has no time zone")
-        at = at.replace(tzinfo=UTC)
-    return at
+        at = at.replace(tzinfo=zone)
+    return Period(at, at)
+
+
+def _months(year: int, first: int, last: int, zone: timezone) -> Period:
+    if not 1 <= first <= last <= 12:
+        raise ValueError(f"no month {last} in a year")
+    end = datetime(year, last, calendar.monthrange(year, last)[1], tzinfo=zone)
+    return Period(datetime(year, first, 1, tzinfo=zone), end)
 
 
 def check_header(header: Sequence[str], spec: CsvSpec) -> None:
@@ -67,18 +95,18 @@ def check_header(header: Sequence[str], spec: CsvSpec) -> None:
 
 
 def rows_to_documents(
-    rows: Iterable[dict[str, str]], spec: CsvSpec, indicator_unit: str, *, first_line: int = 2
+    rows: Iterable[dict[str, str]], spec: CsvSpec, indicator_unit: str, *, now: datetime, first_line: int = 2
 ) -> Iterator[tuple[int, dict[str, Any] | Problem | None]]:
-    """(line, event document | problem | None) per row; None for rows of another indicator."""
+    """(line, event document | problem | None) per row, imported at ``now``; None for rows of another indicator."""
     for line, row in enumerate(rows, start=first_line):
         code = row.get(spec.indicator_column)
         if code is not None and code.strip() != spec.indicator:
             yield line, None
             continue
-        yield line, _document(row, spec, indicator_unit)
+        yield line, _document(row, spec, indicator_unit, now)
 
 
-def _document(row: dict[str, str], spec: CsvSpec, indicator_unit: str) -> dict[str, Any] | Problem:
+def _document(row: dict[str, str], spec: CsvSpec, indicator_unit: str, now: datetime) -> dict[str, Any] | Problem:
     region = (row.get(spec.region_column) or "").strip()
     if not region:
         return Problem(MISSING_FIELD, spec.region_column, "empty")
@@ -91,19 +119,23 @@ def _document(row: dict[str, str], spec: CsvSpec, indicator_unit: str) -> dict[s
         return Problem(INVALID_VALUE, spec.value_column, f"{raw_value!r} is not a finite number")
     period = (row.get(spec.period_column) or "").strip()
     try:
-        at = period_end(period)
+        span = parse_period(period, zone_of_region(region))
     except ValueError:
         return Problem(
             INVALID_VALUE, spec.period_column, f"{period!r} is not a period (YYYY, YYYY-MM, YYYY-Qn, a date)"
         )
+    if span.start > now:
+        return Problem(OBSERVED_IN_FUTURE, spec.period_column,
+                       f"{period!r} has not begun: it starts {span.start.isoformat()} {span.start.tzname()}, "
+                       f"after the import time {now.astimezone(span.start.tzinfo).isoformat()}")  # fmt: skip
     unit = spec.unit or (row.get(spec.unit_column) or "").strip() or indicator_unit
     return {
-        "event_id": str(uuid.uuid5(NAMESPACE, f"{spec.indicator}|{region}|{at.isoformat()}|{value!r}")),
+        "event_id": str(uuid.uuid5(NAMESPACE, f"{spec.indicator}|{region}|{span.end.isoformat()}|{value!r}")),
         "region_code": region,
         "indicator_id": spec.indicator,
         "value": value,
         "unit": unit,
-        "observed_at": at.isoformat(),
+        "observed_at": span.observed_at(now).isoformat(),
         "source": spec.source,
         "attributes": {"period": period[:256]},
     }

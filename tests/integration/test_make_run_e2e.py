@@ -1,0 +1,235 @@
+"""The platform exactly as a person starts it: ``make run``, no test-only settings, then the path a
+regional head's office takes.
+
+The email arrives in the demo's mailbox (aiosmtpd, under ``make run``); its acknowledge link opens
+the alert page in a real browser (Playwright driving Debian's Chromium); a plain GET of the link, as
+a mail scanner does, acknowledges nothing; the button does, and that alert does not escalate while
+others do. A webhook's ``ack_url`` works for a ticketing system (a POST). The run writes no error
+log line, and Ctrl-C stops it cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import sync_playwright
+
+from pantau.config import REPO_ROOT, PlatformSettings
+from pantau.logcheck import is_error
+from schemas.regions import default_registry
+from tests.integration.helpers import read_all, wait_for
+
+ALERTS = "http://127.0.0.1:6067"
+ESCALATE_AFTER_S = 180  # the demo's ALERTS_ESCALATE_AFTER (pantau.run.DEMO_ALERTS_ENV: PT3M)
+SCREENSHOTS = REPO_ROOT / "test-output" / "make-run"
+#: Headless Chromium on a machine without outside network (no background fetches, no sandbox as root).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@dataclass
+class Platform:
+    proc: subprocess.Popen[bytes]
+    out: Path
+    home: Path
+    mail_before: set[str]
+    hooks_offset: int
+    log_offsets: dict[Path, int]
+    started: float
+
+    def output(self) -> str:
+        return self.out.read_text(encoding="utf-8", errors="replace")
+
+    def emails(self) -> list[EmailMessage]:
+        """Every email the demo mailbox received since ``make run`` started."""
+        folder = self.home / "mailbox"
+        out = []
+        for path in sorted(folder.glob("*.eml")):
+            if path.name not in self.mail_before:
+                out.append(message_from_bytes(path.read_bytes(), policy=policy.default))
+        return out  # type: ignore[return-value]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        path = self.home / "webhooks.jsonl"
+        if not path.exists():
+            return []
+        with path.open("rb") as f:
+            f.seek(self.hooks_offset)
+            return [json.loads(line) for line in f.read().splitlines() if line.strip()]
+
+    def new_log_lines(self) -> list[str]:
+        lines = []
+        for path in sorted((self.home / "logs").glob("*.log")):
+            with path.open("rb") as f:
+                f.seek(self.log_offsets.get(path, 0))
+                lines += [f"{path.name}: {raw.decode(errors='replace')}" for raw in f.read().splitlines()]
+        return lines
+
+
+@pytest.fixture
+def platform(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Platform]:
+    """``make run`` in the repository with the environment a user has (nothing added)."""
+    home = PlatformSettings().home
+    (home / "mailbox").mkdir(parents=True, exist_ok=True)
+    hooks = home / "webhooks.jsonl"
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    out = tmp_path / "make-run.out"
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(["make", "run"], cwd=REPO_ROOT, stdout=sink, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+    p = Platform(proc, out, home, {f.name for f in (home / "mailbox").glob("*.eml")},
+                 hooks.stat().st_size if hooks.exists() else 0,
+                 {f: f.stat().st_size for f in logs.glob("*.log")}, time.time())  # fmt: skip
+    try:
+        wait_for("make run's banner", lambda: "is running" in p.output() or proc.poll() is not None, timeout=240)
+        assert proc.poll() is None, p.output()[-3000:]
+        yield p
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches make and pantau run alike
+            try:
+                proc.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def open_alerts() -> dict[str, dict[str, Any]]:
+    r = httpx.get(f"{ALERTS}/alerts", timeout=5)
+    assert r.status_code == 200
+    return {a["alert_id"]: a for a in r.json()["open"]}
+
+
+def ack_link(message: EmailMessage) -> str | None:
+    text = message.get_body(preferencelist=("plain",))
+    assert text is not None
+    found = re.search(r"http://127\.0\.0\.1:6067/ack/\S+", text.get_content())
+    return found[0] if found else None
+
+
+@pytest.mark.timeout(900)
+def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform, kafka_bootstrap: str) -> None:
+    banner = platform.output()
+    for component in ("ingest", "scoring", "alerts", "alertmanager", "prometheus", "simulate", "sinks"):
+        assert re.search(rf"^\s+{component}\s+http|^\s+{component}\s+mailbox", banner, re.M), (component, banner)
+    assert "NOT INSTALLED" not in banner
+
+    # 1. A firing alert of a kind that lasts (behind the path, or a missed milestone) reaches the
+    #    regional office by email, with its acknowledge link.
+    def a_lasting_alert_emailed() -> tuple[EmailMessage, dict[str, Any]] | None:
+        current = open_alerts()
+        for message in platform.emails():
+            alert = current.get(str(message["X-Pantau-Alert-Id"]))
+            if (alert and message["X-Pantau-Level"] == "region" and not alert["acked"]
+                    and alert["kind"] in ("behind_trajectory", "milestone_missed") and ack_link(message)):  # fmt: skip
+                return message, alert
+        return None
+
+    message, alert = wait_for("a firing alert's email with an acknowledge link", a_lasting_alert_emailed,
+                              timeout=300, every=2)  # fmt: skip
+    alert_id, region = alert["alert_id"], alert["region_code"]
+    region_name = default_registry().get(region).name
+    url = ack_link(message)
+    assert url is not None
+    assert region_name in str(message["Subject"])
+
+    # 2. What a mail scanner does (GET, HEAD, twice) acknowledges nothing.
+    for _ in range(2):
+        assert httpx.get(url, timeout=5).status_code == 200
+        httpx.head(url, timeout=5)
+    assert open_alerts()[alert_id]["acked"] is False
+
+    # 3. A person opens the link in a browser, reads the page and presses the button.
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        response = page.goto(url)
+        assert response is not None and response.status == 200
+        assert page.get_attribute("html", "lang") == "id"
+        assert region_name in page.locator("h1").inner_text()
+        body = page.locator("main").inner_text()
+        assert "Ditujukan ke kantor daerah" in body  # the escalation state, in Indonesian
+        assert "dieskalasikan ke pemerintah provinsi pada" in body  # and when it escalates next
+        page.screenshot(path=str(SCREENSHOTS / "alert-page.png"), full_page=True)
+        page.get_by_role("button", name="Akui peringatan ini").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "Peringatan telah ditanggapi"
+        page.screenshot(path=str(SCREENSHOTS / "acknowledged.png"), full_page=True)
+        # Pressing again (a replayed POST) changes nothing and says so.
+        page.go_back()
+        page.get_by_role("button", name="Akui peringatan ini").click()
+        page.wait_for_load_state()
+        assert "sudah ditanggapi sebelumnya" in page.locator("main").inner_text()
+        # The English switch.
+        page.goto(url + "&lang=en")
+        assert page.get_attribute("html", "lang") == "en"
+        assert "This alert has been acknowledged" in page.locator("main").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "alert-page-en.png"), full_page=True)
+        # A forged token: a clear page and a 4xx, in the page's language.
+        forged = re.sub(r"token=([^&]+)", lambda m: "token=" + m[1][:-3] + ("AAA" if m[1][-3:] != "AAA" else "BBB"),
+                        url)  # fmt: skip
+        response = page.goto(forged)
+        assert response is not None and response.status == 403
+        assert page.locator("h1").inner_text() == "Tautan tidak berlaku"
+        browser.close()
+    wait_for("the acknowledgement on the alert", lambda: open_alerts().get(alert_id, {}).get("acked"), timeout=30)
+    acks = [r for r in read_all(kafka_bootstrap, "maturity-alerts")
+            if alert_id.encode() in r.value and b'"state":"acknowledged"' in r.value]  # fmt: skip
+    assert len(acks) == 1, "one acknowledged transition on maturity-alerts, however often the button is pressed"
+
+    # 4. A webhook's ack_url, used by a ticketing system: a POST (a GET alone changes nothing).
+    def a_webhook_to_acknowledge() -> dict[str, Any] | None:
+        current = open_alerts()
+        for hook in platform.webhooks():
+            body = hook["body"]
+            other = current.get(body.get("alert_id"))
+            if other and other["alert_id"] != alert_id and not other["acked"] and body.get("ack_url"):
+                return body
+        return None
+
+    hook = wait_for("a webhook with an ack_url", a_webhook_to_acknowledge, timeout=120, every=2)
+    assert httpx.get(hook["ack_url"], timeout=5).status_code == 200
+    assert open_alerts()[hook["alert_id"]]["acked"] is False
+    r = httpx.post(hook["ack_url"], headers={"Accept": "application/json"}, timeout=5)
+    assert r.status_code == 200 and r.json()["acknowledged"] == hook["alert_id"], r.text
+    wait_for("the webhook's alert acknowledged", lambda: open_alerts().get(hook["alert_id"], {}).get("acked"),
+             timeout=30)  # fmt: skip
+
+    # 5. Escalation stops for the acknowledged alert while it goes on for the others.
+    fired_at = datetime.fromisoformat(alert["at"]).timestamp()
+    escalates_at = fired_at + ESCALATE_AFTER_S + 20
+    wait_for("the acknowledged alert's escalation time to pass", lambda: time.time() > escalates_at,
+             timeout=ESCALATE_AFTER_S + 60, every=2)  # fmt: skip
+    ours = [m for m in platform.emails() if m["X-Pantau-Alert-Id"] == alert_id and m["X-Pantau-Level"] != "region"]
+    assert ours == [], "an acknowledged alert escalated"
+    still = open_alerts().get(alert_id)
+    assert still is not None and still["level"] == "region", "the alert should still be open, at the region level"
+    escalated = [m for m in platform.emails() if m["X-Pantau-Level"] == "province"]
+    assert escalated, "no other alert escalated to a province: escalation itself did not run"
+
+    # 6. Nothing in the logs of this run is an error.
+    errors = [line for line in platform.new_log_lines() if is_error(line.split(": ", 1)[1])]
+    assert errors == [], "\n".join(errors[:20])
+
+    # 7. Ctrl-C: every component stops on SIGTERM, and the broker stays (this session started it).
+    os.killpg(platform.proc.pid, signal.SIGINT)
+    platform.proc.wait(timeout=90)
+    out = platform.output()
+    assert "Pantau stopped." in out, out[-2000:]
+    assert "run.kill" not in out, "a component had to be killed"

@@ -1,0 +1,130 @@
+"""The faust seam (pantau/faust_patches.py): what it relies on in faust, and that batch-routed partitions
+are not reported as stalled by faust's stream monitor while stalls are still reported."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from time import monotonic
+from types import SimpleNamespace
+from typing import Any
+
+import faust
+import pytest
+from faust.sensors.monitor import Monitor
+from faust.transport import consumer as faust_consumer
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.types import TP
+
+from pantau import faust_patches
+
+ROUTED = TP("indicator-events", 3)
+OTHER = TP("masterplan-milestones", 3)
+
+
+def test_faust_is_the_version_the_seam_was_measured_on() -> None:
+    assert faust.__version__ == faust_patches.FAUST_VERSION
+
+
+def test_faust_still_has_what_the_seam_touches() -> None:
+    # The fetch it wraps, and the consumer's offset bookkeeping it writes (ack_offsets, the read offset, gaps).
+    assert callable(faust_patches._original_wait_next_records)
+    assert faust_patches._original_wait_next_records is faust_consumer.Consumer._wait_next_records or (
+        faust_consumer.Consumer._wait_next_records is faust_patches._wait_next_records
+    )
+    assert callable(faust_consumer.Consumer._add_gap)
+    init = faust_consumer.Consumer.__init__.__code__.co_names
+    for name in ("_read_offset", "_committed_offset", "_acked", "_acked_index"):
+        assert name in init, name
+    assert faust_consumer.Consumer._n_acked == 0
+    # The monitor's record of when a partition's stream last processed an event.
+    assert Monitor().stream_inbound_time == {}
+
+
+class FakeApp:
+    def __init__(self) -> None:
+        self.monitor = Monitor()
+        self.topics = SimpleNamespace(acks_enabled_for=lambda _topic: True)
+        self.consumer_generation_id = 7
+
+
+def stream_check(app: FakeApp, tp: TP, now: float, *, highwater: int = 120, position: int = 100) -> list[str]:
+    """What faust's own livelock check (``AIOKafkaConsumerThread.verify_event_path``) logs for ``tp``,
+    6 minutes after the worker started, with records between ``position`` and ``highwater``."""
+    logged: list[str] = []
+
+    def log(msg: str, *args: Any) -> None:
+        logged.append(msg % args)
+
+    state = SimpleNamespace(highwater=highwater, position=position)
+    assignment = SimpleNamespace(state_value=lambda _tp: state)
+    kafka = SimpleNamespace(_fetcher=SimpleNamespace(_subscriptions=SimpleNamespace(
+        subscription=SimpleNamespace(assignment=assignment))))  # fmt: skip
+    thread = SimpleNamespace(
+        consumer=SimpleNamespace(app=app),
+        time_started=now - 360.0,
+        tp_stream_timeout_secs=300.0,
+        tp_commit_timeout_secs=300.0,
+        tp_last_committed_at={tp: now},
+        _verify_aiokafka_event_path=lambda _now, _tp: False,
+        _ensure_consumer=lambda: kafka,
+        _log_slow_processing_stream=log,
+        _log_slow_processing_commit=log,
+        log=SimpleNamespace(error=log),
+    )
+    AIOKafkaConsumerThread.verify_event_path(thread, now, tp)  # type: ignore[arg-type]
+    return logged
+
+
+def fetch_through_the_seam(
+    app: FakeApp, monkeypatch: pytest.MonkeyPatch, records: dict[TP, list[Any]], callback: Any
+) -> tuple[Any, Any]:
+    async def fetched(_self: Any, _timeout: float) -> tuple[dict[TP, list[Any]], set[TP]]:
+        return records, set(records)
+
+    monkeypatch.setattr(faust_patches, "_original_wait_next_records", fetched)
+    monkeypatch.setitem(faust_patches._batch_routes, ROUTED.topic, callback)
+    consumer = SimpleNamespace(app=app, _read_offset=defaultdict(lambda: None))
+    rest, _active = asyncio.run(faust_patches._wait_next_records(consumer, 1.0))
+    return consumer, rest
+
+
+def test_an_unrouted_partition_is_what_faust_reports_as_never_processed() -> None:
+    # The false alarm of issue 10 item 9: records fetched for a partition no stream ever sees.
+    [line] = stream_check(FakeApp(), ROUTED, monotonic())
+    assert line.startswith(f"Stream has not started processing {ROUTED!r} (started ")
+
+
+def test_a_handled_batch_marks_its_partition_processed(monkeypatch: pytest.MonkeyPatch) -> None:
+    app, seen = FakeApp(), []
+
+    async def handle(tp: TP, batch: list[Any]) -> None:
+        seen.append((tp, [r.offset for r in batch]))
+
+    records = {ROUTED: [SimpleNamespace(offset=100), SimpleNamespace(offset=101)], OTHER: [SimpleNamespace(offset=5)]}
+    consumer, rest = fetch_through_the_seam(app, monkeypatch, records, handle)
+    assert seen == [(ROUTED, [100, 101])]
+    assert list(rest) == [OTHER]  # faust's own streams get the rest
+    assert consumer._read_offset[ROUTED] == 101
+    assert set(app.monitor.stream_inbound_time) == {ROUTED}
+    assert stream_check(app, ROUTED, monotonic()) == []
+
+
+def test_a_batch_cut_short_by_a_rebalance_marks_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = FakeApp()
+
+    async def rebalanced(_tp: TP, _batch: list[Any]) -> None:
+        app.consumer_generation_id += 1
+
+    consumer, _ = fetch_through_the_seam(app, monkeypatch, {ROUTED: [SimpleNamespace(offset=100)]}, rebalanced)
+    assert consumer._read_offset[ROUTED] is None
+    assert app.monitor.stream_inbound_time == {}
+
+
+def test_a_batch_path_that_stops_is_still_reported() -> None:
+    app = FakeApp()
+    now = monotonic()
+    app.monitor.stream_inbound_time[ROUTED] = now - 301.0  # the last batch was handled 301 s ago
+    [line] = stream_check(app, ROUTED, now)
+    assert line.startswith(f"Stream stopped processing, or is slow for {ROUTED!r} (last inbound ")
+    assert stream_check(app, ROUTED, now, highwater=100) == []  # nothing waiting: nothing to report
