@@ -152,7 +152,7 @@ def national_overview() -> dict[str, Any]:
         "Maturity of the 514 kab/kota on the six smart-city dimensions, against their masterplans.",
     ).with_variable(datasource_variable())
 
-    b = with_singles(b.with_row(row("Programme")), [
+    b = with_singles(b.with_row(row("Overview")), [
         ("stat", "Regions with a maturity index",
          "Kab/kota whose data coverage is above the framework's minimum (of 514). The others are insufficient "
          "data: missing data is never scored as zero.",

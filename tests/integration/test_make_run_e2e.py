@@ -110,7 +110,11 @@ def platform(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Platform]:
 
 
 def open_alerts() -> dict[str, dict[str, Any]]:
-    r = httpx.get(f"{ALERTS}/alerts", timeout=5)
+    """The open alerts the alerts worker lists (none while it is still starting)."""
+    try:
+        r = httpx.get(f"{ALERTS}/alerts", timeout=5)
+    except httpx.TransportError:
+        return {}
     assert r.status_code == 200
     return {a["alert_id"]: a for a in r.json()["open"]}
 
@@ -126,7 +130,7 @@ def ack_link(message: EmailMessage) -> str | None:
 def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform, kafka_bootstrap: str) -> None:
     banner = platform.output()
     for component in ("ingest", "scoring", "alerts", "alertmanager", "prometheus", "simulate", "sinks"):
-        assert re.search(rf"^\s+{component}\s+http|^\s+{component}\s+mailbox", banner, re.M), (component, banner)
+        assert re.search(rf"^  {component} +\S", banner, re.M), (component, banner)
     assert "NOT INSTALLED" not in banner
 
     # 1. A firing alert of a kind that lasts (behind the path, or a missed milestone) reaches the

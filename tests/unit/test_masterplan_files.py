@@ -25,7 +25,7 @@ REG = default_registry()
 
 
 def test_the_shipped_national_plan_covers_every_region_to_2029() -> None:
-    plans = resolve_plans([load_masterplan_file(DEFAULT_MASTERPLAN_FILE, FW, REG)], REG)
+    plans = _national()
     assert len(plans) == 514 and all(p.basis == "national_default" for p in plans.values())
     assert max(m.due for m in plans["32.73"].milestones) == dt.date(2029, 12, 31)
     # 2.6 at the end of 2026, 2.9 at the end of 2027: halfway (2027-07-02, 183 of 365 days) by hand.
@@ -50,6 +50,12 @@ def _national() -> dict[str, Masterplan]:
     return _resolve(DEFAULT_MASTERPLAN_FILE)
 
 
+def _regions_file(path: Path, regions: str) -> Path:
+    """A YAML plan file for the shipped framework with ``regions`` (YAML lines below ``regions:``)."""
+    path.write_text(f"format: pantau-masterplan/1\nframework_id: pp59_2022\nregions:\n{regions}")
+    return path
+
+
 def test_a_region_plan_keeps_the_programme_status_it_does_not_state(tmp_path: Path) -> None:
     # The issue's case: a one-region CSV for Kota Jambi (2017 cohort) un-adopted it (29 -> 28).
     f = tmp_path / "jambi.csv"
@@ -65,15 +71,14 @@ def test_a_region_plan_keeps_the_programme_status_it_does_not_state(tmp_path: Pa
 
 
 def test_a_file_changes_only_the_programme_fields_it_states(tmp_path: Path) -> None:
-    f = tmp_path / "programme.yaml"
-    f.write_text("""
-format: pantau-masterplan/1
-framework_id: pp59_2022
-regions:
+    f = _regions_file(
+        tmp_path / "programme.yaml",
+        """\
   "15.71": {programme: {adopted_on: 2018-03-01, masterplan_adopted: true}}
   "11.01": {programme: {cohort_year: 2025}}
   "14.05": {programme: {masterplan_adopted: false}}
-""")
+""",
+    )
     plans = _resolve(f, _national())
     # Kota Jambi keeps its 2017 cohort; Aceh Selatan gets a cohort, still not adopted; Pelalawan keeps 2017.
     assert plans["15.71"].programme == ProgrammeStatus(cohort_year=2017, masterplan_adopted=True,
@@ -96,22 +101,19 @@ def test_records_without_a_status_take_the_reference_when_the_national_plan_is_l
 
 
 def test_a_region_plan_overrides_the_default_and_keeps_it_for_others(tmp_path: Path) -> None:
-    f = tmp_path / "bandung.yaml"
-    f.write_text("""
-format: pantau-masterplan/1
-framework_id: pp59_2022
-regions:
+    f = _regions_file(
+        tmp_path / "bandung.yaml",
+        """\
   "32.73":
     plan_id: bandung-2029
     milestones: [{due: 2027-12-31, targets: {index: 3.8, governance: 4.0}}]
-""")
-    default = resolve_plans([load_masterplan_file(DEFAULT_MASTERPLAN_FILE, FW, REG)], REG)
-    plans = resolve_plans([load_masterplan_file(f, FW, REG)], REG, default)
+""",
+    )
+    plans = _resolve(f, _national())
     assert plans["32.73"].basis == "region" and plans["32.73"].plan_id == "bandung-2029"
     assert plans["32.71"].basis == "national_default"
     # Loading the national default again does not replace a region's own plan.
-    again = resolve_plans([load_masterplan_file(DEFAULT_MASTERPLAN_FILE, FW, REG)], REG, plans)
-    assert again["32.73"].plan_id == "bandung-2029"
+    assert _resolve(DEFAULT_MASTERPLAN_FILE, plans)["32.73"].plan_id == "bandung-2029"
 
 
 @pytest.mark.parametrize(

@@ -125,9 +125,10 @@ def _document(row: dict[str, str], spec: CsvSpec, indicator_unit: str, now: date
             INVALID_VALUE, spec.period_column, f"{period!r} is not a period (YYYY, YYYY-MM, YYYY-Qn, a date)"
         )
     if span.start > now:
+        local_now = now.astimezone(span.start.tzinfo).replace(microsecond=0)
         return Problem(OBSERVED_IN_FUTURE, spec.period_column,
                        f"{period!r} has not begun: it starts {span.start.isoformat()} {span.start.tzname()}, "
-                       f"after the import time {now.astimezone(span.start.tzinfo).isoformat()}")  # fmt: skip
+                       f"after the import time {local_now.isoformat()}")  # fmt: skip
     unit = spec.unit or (row.get(spec.unit_column) or "").strip() or indicator_unit
     return {
         "event_id": str(uuid.uuid5(NAMESPACE, f"{spec.indicator}|{region}|{span.end.isoformat()}|{value!r}")),
