@@ -101,6 +101,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
     deliveries = app.Table("deliveries", **table_args)  # alert id -> the open alert's delivery state
     svc = AlertsService(settings, app, metrics, notifier)
     escalating: set[str] = set()  # escalations written but not yet seen back on the topic
+    acking: set[str] = set()  # acknowledgements written but not yet seen back (a second click is a replay)
     pending_regions: dict[str, int] = {}  # region -> its partition, while it has a pending alert
 
     # Decoded plans and states of the partitions this worker holds (the tables hold the truth).
@@ -280,6 +281,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
             elif alert.state is AlertState.ACKNOWLEDGED and record is not None:
                 record["acked"] = True
                 deliveries[key] = orjson.dumps(record)
+                acking.discard(alert.alert_id)
             elif alert.state is AlertState.RESOLVED and record is not None:
                 # The resolve goes to every level that heard of the alert; what it replaces in the
                 # record (the firing notifications still undelivered) is moot now.
@@ -304,7 +306,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
         record = orjson.loads(raw_record) if raw_record is not None else None
         if record is None or record.get("closed"):
             return None
-        return OpenAlert(AlertEvent.model_validate(record["alert"]), LEVELS[record["level"]], record["acked"],
+        acked = record["acked"] or alert_id in acking
+        return OpenAlert(AlertEvent.model_validate(record["alert"]), LEVELS[record["level"]], acked,
                          record["fired_at"], settings.escalate_after)  # fmt: skip
 
     async def acknowledge(alert_id: str) -> AlertEvent | None:
@@ -322,6 +325,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
             "state": AlertState.ACKNOWLEDGED, "transition_id": transition_id(alert_id, AlertState.ACKNOWLEDGED),
             "at": dt.datetime.now(dt.UTC), "summary": f"{alert.summary} (acknowledged)",
         })  # fmt: skip
+        acking.add(alert_id)
         await alerts_topic.send(key=alert.region_code.encode(), value=ack.model_dump_json().encode())
         log.info("alerts.acknowledged", alert_id=alert_id, region=alert.region_code)
         return alert
@@ -441,7 +445,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
         for key, record in open_records():
             alert_id = key.decode()
             level = record["level"]
-            if record["acked"] or level >= len(LEVELS) - 1 or alert_id in escalating:
+            if record["acked"] or alert_id in acking or level >= len(LEVELS) - 1 or alert_id in escalating:
                 continue
             if now - record["fired_at"] < step * (level + 1):
                 continue
@@ -560,7 +564,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
                     return self.json({"acknowledged": alert_id, "region": alert.region_code, "kind": alert.kind.value,
                                       "already": already})  # fmt: skip
                 f = facts_of(alert, lang)
-                key = "ok.again.body" if already else "ok"
+                key = "again" if already else "ok"
                 html = pages.outcome(lang, key, back=back, region=f.region, kind=f.kind, target=f.target)
                 return page(self, html)
             if region is None or faust_app.partition_of(region) in held_partitions():
@@ -602,7 +606,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
     async def active_alerts(web: Any, request: Request) -> Response:
         out = []
         for _, record in open_records():
-            out.append({**record["alert"], "acked": record["acked"], "level": LEVELS[record["level"]].value})
+            acked = record["acked"] or record["alert"]["alert_id"] in acking
+            out.append({**record["alert"], "acked": acked, "level": LEVELS[record["level"]].value})
         return web.json({"open": sorted(out, key=lambda a: (a["region_code"], a["kind"], a["target"]))})
 
     @app.page("/healthz")

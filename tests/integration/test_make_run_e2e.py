@@ -173,13 +173,13 @@ def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform,
         page.screenshot(path=str(SCREENSHOTS / "alert-page.png"), full_page=True)
         page.get_by_role("button", name="Akui peringatan ini").click()
         page.wait_for_load_state()
-        assert page.locator("h1").inner_text() == "Peringatan telah ditanggapi"
+        assert page.locator("h1").inner_text() == "Peringatan telah diakui"
         page.screenshot(path=str(SCREENSHOTS / "acknowledged.png"), full_page=True)
         # Pressing again (a replayed POST) changes nothing and says so.
         page.go_back()
         page.get_by_role("button", name="Akui peringatan ini").click()
         page.wait_for_load_state()
-        assert "sudah ditanggapi sebelumnya" in page.locator("main").inner_text()
+        assert "sudah diakui sebelumnya" in page.locator("main").inner_text()
         # The English switch.
         page.goto(url + "&lang=en")
         assert page.get_attribute("html", "lang") == "en"
