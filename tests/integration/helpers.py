@@ -90,6 +90,16 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
         return 0, b""
 
 
+def http_post_json(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
+    """POST with an empty body, asking for JSON (what a ticketing system does with an ``ack_url``)."""
+    req = urllib.request.Request(url, data=b"", method="POST", headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
 def metric(text: str, name: str, **labels: str) -> float | None:
     """The value of one sample in Prometheus text format, or None."""
     want = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))

@@ -31,6 +31,7 @@ from tests.integration.helpers import (
     ServiceProcess,
     free_port,
     http_get,
+    http_post_json,
     produce,
     read_all,
     wait_for,
@@ -257,12 +258,15 @@ def test_unacknowledged_alert_escalates_to_the_province_and_an_acknowledged_one_
                       timeout=90)  # fmt: skip
     missed = wait_for("milestone_missed firing", lambda: stack.hook(kind="milestone_missed", state="firing"),
                       timeout=90)  # fmt: skip
-    # Acknowledge one through the link in its notification.
+    # Opening the link (a GET, as a mail scanner does) shows the alert page and acknowledges nothing.
     status, body = http_get(behind["alert"]["ack_url"])
-    assert status == 200, body
+    assert status == 200 and b'<form method="post"' in body, body
+    # Acknowledge one through the link in its notification: a POST, as the page's button sends it.
+    status, body = http_post_json(behind["alert"]["ack_url"])
+    assert status == 200 and json.loads(body)["acknowledged"] == behind["alert"]["alert_id"], body
     # A forged token is refused and names the problem.
-    bad_status, _ = http_get(behind["alert"]["ack_url"].split("?")[0] + "?token=forged")
-    assert bad_status == 403
+    bad_status, bad_body = http_post_json(behind["alert"]["ack_url"].split("?")[0] + "?token=forged")
+    assert bad_status == 403 and b"tampered" in bad_body
     # The other goes to the province office.
     up = wait_for("milestone_missed escalated to the province", lambda: stack.hook(
         alert_id=missed["alert"]["alert_id"], level="province"), timeout=60)  # fmt: skip
@@ -327,7 +331,7 @@ def test_an_acknowledge_link_works_whichever_worker_receives_the_click(stack: St
     # The link names the owner (its public URL); a load balancer sends the click to the other one.
     link = behind["alert"]["ack_url"]
     assert f"127.0.0.1:{owner}/" in link
-    status, body = http_get(link.replace(f"127.0.0.1:{owner}/", f"127.0.0.1:{other}/"))
+    status, body = http_post_json(link.replace(f"127.0.0.1:{owner}/", f"127.0.0.1:{other}/"))
     assert status == 202, body
     assert json.loads(body)["region"] == REGION
     wait_for("the acknowledged transition", lambda: "acknowledged" in [

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -31,7 +33,8 @@ from playwright.sync_api import sync_playwright
 from pantau.config import REPO_ROOT, PlatformSettings
 from pantau.logcheck import is_error
 from schemas.regions import default_registry
-from tests.integration.helpers import read_all, wait_for
+from tests.builders import an_event_doc
+from tests.integration.helpers import produce, read_all, wait_for
 
 ALERTS = "http://127.0.0.1:6067"
 ESCALATE_AFTER_S = 180  # the demo's ALERTS_ESCALATE_AFTER (pantau.run.DEMO_ALERTS_ENV: PT3M)
@@ -133,24 +136,39 @@ def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform,
         assert re.search(rf"^  {component} +\S", banner, re.M), (component, banner)
     assert "NOT INSTALLED" not in banner
 
-    # 1. A firing alert of a kind that lasts (behind the path, or a missed milestone) reaches the
-    #    regional office by email, with its acknowledge link.
-    def a_lasting_alert_emailed() -> tuple[EmailMessage, dict[str, Any]] | None:
+    # 1. A statistics publisher sends dismal welfare figures for three regions through the Kafka
+    #    door (indicator-events.raw): their economy falls far behind the path and stays there.
+    #    Each office gets a firing email with its acknowledge link.
+    registry = default_registry()
+    busy = {a["region_code"] for a in open_alerts().values()}
+    candidates = sorted(r.code for r in registry.regions.values() if r.code not in busy)
+    ours, control, hooked = random.Random().sample(candidates, 3)
+    now = datetime.now(UTC).isoformat()
+    dismal = {"IPM": (50.0, "index 0-100"), "P0": (35.0, "percent"), "ECO_UNEMPLOYMENT_RATE": (15.0, "percent"),
+              "ECO_GRDP_GROWTH": (-3.0, "percent")}  # every one scores 0  # fmt: skip
+    produce(kafka_bootstrap, "indicator-events.raw", [
+        (code.encode(), json.dumps(an_event_doc(event_id=str(uuid.uuid4()), region_code=code, indicator_id=ind,
+                                                value=value, unit=unit, observed_at=now, source="e2e-bps")).encode())
+        for code in (ours, control, hooked) for ind, (value, unit) in dismal.items()
+    ])  # fmt: skip
+
+    def emailed(region: str) -> tuple[EmailMessage, dict[str, Any]] | None:
         current = open_alerts()
         for message in platform.emails():
             alert = current.get(str(message["X-Pantau-Alert-Id"]))
-            if (alert and message["X-Pantau-Level"] == "region" and not alert["acked"]
-                    and alert["kind"] in ("behind_trajectory", "milestone_missed") and ack_link(message)):  # fmt: skip
+            if (alert and alert["region_code"] == region and alert["kind"] == "behind_trajectory"
+                    and message["X-Pantau-Level"] == "region" and ack_link(message)):  # fmt: skip
                 return message, alert
         return None
 
-    message, alert = wait_for("a firing alert's email with an acknowledge link", a_lasting_alert_emailed,
+    message, alert = wait_for(f"{ours}'s behind_trajectory email with an acknowledge link", lambda: emailed(ours),
                               timeout=300, every=2)  # fmt: skip
     alert_id, region = alert["alert_id"], alert["region_code"]
-    region_name = default_registry().get(region).name
+    region_name = registry.get(region).name
     url = ack_link(message)
     assert url is not None
     assert region_name in str(message["Subject"])
+    _, controlled = wait_for(f"{control}'s email", lambda: emailed(control), timeout=120, every=2)
 
     # 2. What a mail scanner does (GET, HEAD, twice) acknowledges nothing.
     for _ in range(2):
@@ -203,11 +221,12 @@ def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform,
         for hook in platform.webhooks():
             body = hook["body"]
             other = current.get(body.get("alert_id"))
-            if other and other["alert_id"] != alert_id and not other["acked"] and body.get("ack_url"):
+            if other and other["region_code"] == hooked and body.get("level") == "region" and body.get("ack_url"):
                 return body
         return None
 
-    hook = wait_for("a webhook with an ack_url", a_webhook_to_acknowledge, timeout=120, every=2)
+    hook = wait_for(f"{hooked}'s webhook with an ack_url", a_webhook_to_acknowledge, timeout=120, every=2)
+    assert hook["language"] == "id" and hook["drivers"] and all(d["name"] for d in hook["drivers"])
     assert httpx.get(hook["ack_url"], timeout=5).status_code == 200
     assert open_alerts()[hook["alert_id"]]["acked"] is False
     r = httpx.post(hook["ack_url"], headers={"Accept": "application/json"}, timeout=5)
@@ -224,8 +243,11 @@ def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform,
     assert ours == [], "an acknowledged alert escalated"
     still = open_alerts().get(alert_id)
     assert still is not None and still["level"] == "region", "the alert should still be open, at the region level"
-    escalated = [m for m in platform.emails() if m["X-Pantau-Level"] == "province"]
-    assert escalated, "no other alert escalated to a province: escalation itself did not run"
+    # The control, never acknowledged, went to its province: escalation itself ran.
+    control_at = datetime.fromisoformat(controlled["at"]).timestamp() + ESCALATE_AFTER_S
+    wait_for(f"{control}'s alert escalated to its province", lambda: [
+        m for m in platform.emails() if m["X-Pantau-Alert-Id"] == controlled["alert_id"]
+        and m["X-Pantau-Level"] == "province"], timeout=max(10.0, control_at - time.time() + 60), every=2)  # fmt: skip
 
     # 6. Nothing in the logs of this run is an error.
     errors = [line for line in platform.new_log_lines() if is_error(line.split(": ", 1)[1])]
