@@ -193,11 +193,15 @@ def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform,
         page.wait_for_load_state()
         assert page.locator("h1").inner_text() == "Peringatan telah diakui"
         page.screenshot(path=str(SCREENSHOTS / "acknowledged.png"), full_page=True)
-        # Pressing again (a replayed POST) changes nothing and says so.
+        # Back on the alert's page: it says so, and there is no button any more.
         page.go_back()
-        page.get_by_role("button", name="Akui peringatan ini").click()
-        page.wait_for_load_state()
-        assert "sudah diakui sebelumnya" in page.locator("main").inner_text()
+        page.reload()
+        assert "Peringatan ini telah diakui; eskalasi dihentikan." in page.locator("main").inner_text()
+        assert page.get_by_role("button", name="Akui peringatan ini").count() == 0
+        # The form posted again (a replay) changes nothing and says so.
+        token = url.split("token=", 1)[1]
+        replay = httpx.post(url.split("?", 1)[0], data={"token": token, "lang": "id"}, timeout=5)
+        assert replay.status_code == 200 and "sudah diakui sebelumnya" in replay.text, replay.text
         # The English switch.
         page.goto(url + "&lang=en")
         assert page.get_attribute("html", "lang") == "en"
@@ -249,11 +253,32 @@ def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform,
         m for m in platform.emails() if m["X-Pantau-Alert-Id"] == controlled["alert_id"]
         and m["X-Pantau-Level"] == "province"], timeout=max(10.0, control_at - time.time() + 60), every=2)  # fmt: skip
 
-    # 6. Nothing in the logs of this run is an error.
+    # 6. The links operators click from Alertmanager lead to pages that exist: the alert's page and
+    #    the runbook's section for its kind.
+    am = httpx.get("http://127.0.0.1:9093/api/v2/alerts", params={"filter": f'region="{control}"'}, timeout=5)
+    assert am.status_code == 200 and am.json(), am.text
+    pushed = am.json()[0]
+    assert httpx.get(pushed["generatorURL"], timeout=5).status_code == 200
+    runbook = httpx.get(pushed["annotations"]["runbook_url"], timeout=5, follow_redirects=True)
+    assert runbook.status_code == 200 and f'id="{pushed["labels"]["kind"]}"' in runbook.text
+
+    # 7. The API docs work offline: every request the page makes stays on this machine.
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        outside: list[str] = []
+        page.on("request", lambda req: None if req.url.startswith("http://127.0.0.1") else outside.append(req.url))
+        page.goto("http://127.0.0.1:8080/docs")
+        page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+        page.screenshot(path=str(SCREENSHOTS / "ingest-docs.png"))
+        browser.close()
+    assert outside == []
+
+    # 8. Nothing in the logs of this run is an error.
     errors = [line for line in platform.new_log_lines() if is_error(line.split(": ", 1)[1])]
     assert errors == [], "\n".join(errors[:20])
 
-    # 7. Ctrl-C: every component stops on SIGTERM, and the broker stays (this session started it).
+    # 9. Ctrl-C: every component stops on SIGTERM, and the broker stays (this session started it).
     os.killpg(platform.proc.pid, signal.SIGINT)
     platform.proc.wait(timeout=90)
     out = platform.output()

@@ -145,3 +145,24 @@ def test_the_local_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
     # What one process signs, another process with the same file verifies.
     link = AckTokens(first, "http://p", timedelta(hours=1)).token("a1", "32.73")
     assert AckTokens(local_secret(path), "http://p", timedelta(hours=1)).claim(link) == ("a1", "32.73")
+
+
+def test_a_worker_against_another_cluster_needs_the_shared_secret(tmp_path: Path) -> None:
+    import typer
+
+    from pantau.cli_alerts import ack_settings
+    from services.alerts.notify import NotifySettings
+
+    with pytest.raises(typer.Exit) as refused:
+        ack_settings(NotifySettings(ack_secret=None), "kafka-1.example:9092,127.0.0.1:9092", tmp_path)
+    assert refused.value.exit_code == 2
+    assert not (tmp_path / "ack-secret").exists()
+    # On this machine's broker the kept secret is used, the same for every worker and every restart.
+    local = ack_settings(NotifySettings(ack_secret=None), "127.0.0.1:9092", tmp_path)
+    again = ack_settings(NotifySettings(ack_secret=None), "localhost:9092", tmp_path)
+    assert local.ack_secret is not None and again.ack_secret is not None
+    assert local.ack_secret.get_secret_value() == again.ack_secret.get_secret_value()
+    assert local.ack_secret.get_secret_value() == (tmp_path / "ack-secret").read_text().strip()
+    # A configured secret always wins.
+    mine = ack_settings(NotifySettings(ack_secret="mine"), "kafka-1.example:9092", tmp_path)
+    assert mine.ack_secret is not None and mine.ack_secret.get_secret_value() == "mine"

@@ -6,23 +6,13 @@ conventions (``3,20`` and ``27 November 2026 15.00 WIB`` in Indonesian).
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 from typing import Final
 
-#: Indonesia keeps no daylight saving time: three fixed zones, chosen by province.
-WIB: Final = timezone(timedelta(hours=7), "WIB")
-WITA: Final = timezone(timedelta(hours=8), "WITA")
-WIT: Final = timezone(timedelta(hours=9), "WIT")
-_WITA_PROVINCES = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"})
-
-
-def zone_of(province_code: str) -> timezone:
-    """Local time of a province: WIT for Maluku and Papua (8x, 9x), WITA for Bali, Nusa Tenggara,
-    eastern and northern Kalimantan and Sulawesi, WIB elsewhere."""
-    if province_code[:1] in ("8", "9"):
-        return WIT
-    return WITA if province_code in _WITA_PROVINCES else WIB
-
+# The region's own zone (schemas/timezones.py), re-exported for the renderers.
+from schemas.timezones import WIB as WIB
+from schemas.timezones import WIT as WIT
+from schemas.timezones import WITA as WITA
+from schemas.timezones import zone_of as zone_of
 
 MONTHS: Final = {
     "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
