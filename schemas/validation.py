@@ -4,13 +4,20 @@ A schema-valid ``IndicatorEvent`` can still be unusable: its region or indicator
 unit may not be the indicator's, its value may be physically impossible, or its ``observed_at`` may
 lie too far in the future or the past. ``check_event`` says which, with a stable reason code (used in
 HTTP answers, dead-letter headers and metric labels), the field at fault and an English message.
+
+Every door applies the same checks: ingest (HTTP, the raw topic, CSV) and the scoring service, which
+reads ``indicator-events`` where Kafka-native publishers write directly. ``validate_event_json`` and
+``validate_event_document`` are the strict decoding they share, ``dead_letter_reason`` the reason a
+record is dead-lettered with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from schemas.events import IndicatorEvent
@@ -30,6 +37,13 @@ UNIT_MISMATCH = "unit_mismatch"
 OUT_OF_BOUNDS = "out_of_bounds"
 OBSERVED_IN_FUTURE = "observed_in_future"
 OBSERVED_TOO_OLD = "observed_too_old"
+
+# Dead-letter reasons (``pantau.dlq.reason``) of records, beyond the codes above.
+EMPTY_VALUE = "empty_value"  # a record without a value (a tombstone)
+SCHEMA_INVALID = "schema_invalid"  # the field-level codes (unknown_field ... invalid_value) fold into it
+INTERNAL_ERROR = "internal_error"  # the handler itself failed on the record (a bug, logged with its traceback)
+WRONG_PARTITION = "wrong_partition"  # on a partition that does not own its key, and it could not be sent on
+_SCHEMA_CODES = frozenset({UNKNOWN_FIELD, MISSING_FIELD, NOT_FINITE, INVALID_VALUE})
 
 #: pydantic error types that have a code of their own; every other type is ``invalid_value``.
 _PYDANTIC_CODES = {
@@ -60,26 +74,68 @@ class TimeLimits:
     max_age: timedelta
 
 
+#: The documented limits (docs/ingest.md, docs/scoring.md): 5 minutes of clock skew, 10 years of history.
+DEFAULT_TIME_LIMITS = TimeLimits(max_future=timedelta(minutes=5), max_age=timedelta(days=3650))
+
+
+def validate_event_document(doc: dict[str, Any]) -> IndicatorEvent | list[Problem]:
+    """The event of a decoded JSON document, validated strictly, or every problem found with it.
+
+    Strict JSON mode: what the contract (and the JSON Schema published from it) says is accepted, and
+    nothing is coerced: ``"21.5"`` is not a number, ``true`` is not one either.
+    """
+    try:
+        return IndicatorEvent.model_validate_json(orjson.dumps(doc), strict=True)
+    except ValidationError as exc:
+        return problems_from_validation_error(exc)
+    except orjson.JSONEncodeError as exc:  # e.g. an integer beyond 64 bits inside attributes
+        return [Problem(INVALID_VALUE, "(item)", str(exc))]
+
+
+def validate_event_json(data: bytes) -> IndicatorEvent | list[Problem]:
+    """The event of a record's JSON value (``validate_event_document`` after decoding), or its problems."""
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return [Problem(UNDECODABLE, "(record)", f"not JSON: {exc}")]
+    if not isinstance(doc, dict):
+        return [Problem(INVALID_VALUE, "(record)", "an event is a JSON object")]
+    return validate_event_document(doc)
+
+
+def dead_letter_reason(problem: Problem) -> str:
+    """The dead-letter reason of a problem: field-level schema codes fold into ``schema_invalid``."""
+    return SCHEMA_INVALID if problem.code in _SCHEMA_CODES else problem.code
+
+
 def check_event(
     event: IndicatorEvent,
     registry: RegionRegistry,
     framework: Framework,
     *,
-    key: str | None = None,
+    key: str | bytes | None = None,
+    keyed: bool = False,
     now: datetime | None = None,
     limits: TimeLimits | None = None,
+    arrived: datetime | None = None,
 ) -> Problem | None:
     """The first problem that makes ``event`` unusable under ``registry`` and ``framework``, or None.
 
-    ``key``, when given, is the Kafka key the event came with: it must be its region code (topics are
-    keyed by region). The time checks run only when both ``now`` and ``limits`` are given: the scoring
-    service replays history and judges lateness by event time, so it leaves them out.
+    ``key`` is the Kafka key the event came with, when ``keyed`` (or when a key is given): it must be
+    the region code (topics are keyed by region), so no key (None) and an empty key are mismatches too.
+    The time checks run only when both ``now`` and ``limits`` are given. ``observed_at`` may lie at
+    most ``limits.max_future`` ahead of ``now`` (the checker's own clock) and at most
+    ``limits.max_age`` before ``arrived`` (when the event reached Kafka; default ``now``), so that a
+    replay of the log years later refuses no more than the first pass did.
     """
     region = event.region_code
     if region not in registry:
         return Problem(UNKNOWN_REGION, "region_code", f"{region!r} is not in registry {registry.version}")
-    if key is not None and key != region:
-        return Problem(KEY_MISMATCH, "region_code", f"{region!r} differs from the record key {key!r}")
+    if keyed or key is not None:
+        text = key.decode(errors="replace") if isinstance(key, bytes) else key
+        if text != region:
+            what = "the record has no key" if text is None else f"differs from the record key {text!r}"
+            return Problem(KEY_MISMATCH, "region_code", f"{region!r} {what}")
     ind = framework.indicator_map.get(event.indicator_id)
     if ind is None:
         return Problem(UNKNOWN_INDICATOR, "indicator_id", f"{event.indicator_id!r} is not in {framework.key}")
@@ -96,10 +152,11 @@ def check_event(
                 OBSERVED_IN_FUTURE, "observed_at",
                 f"{at.isoformat()} is more than {_human(limits.max_future)} ahead of {now.isoformat()}",
             )  # fmt: skip
-        if at < now - limits.max_age:
+        since = now if arrived is None else arrived
+        if at < since - limits.max_age:
             return Problem(
                 OBSERVED_TOO_OLD, "observed_at",
-                f"{at.isoformat()} is more than {_human(limits.max_age)} before {now.isoformat()}",
+                f"{at.isoformat()} is more than {_human(limits.max_age)} before {since.isoformat()}",
             )  # fmt: skip
     return None
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -39,6 +39,18 @@ from schemas.masterplan import NATIONAL_MASTERPLAN_TARGET, Masterplan, expected_
 from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
 from services.alerts.config import AlertsSettings
+from services.alerts.domain.delivery import (
+    LEVELS,
+    AlertRecord,
+    Outgoing,
+    Pacing,
+    after_attempt,
+    escalation_due,
+    notification_id,
+    on_transition,
+    outgoing,
+    pick,
+)
 from services.alerts.domain.engine import RegionAlerts, evaluate, reevaluate, targets
 from services.alerts.domain.lifecycle import transition_id
 from services.alerts.domain.rules import target_value
@@ -47,7 +59,6 @@ from services.alerts.notify import (
     AckTokenError,
     AckTokenExpired,
     AckTokens,
-    DeliveryReport,
     Notification,
     Notifier,
     NotifyMetrics,
@@ -59,9 +70,7 @@ from services.alerts.pages import SECURITY_HEADERS, STATIC, Language, OpenAlert,
 log = logs.get("pantau.alerts")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 M = TypeVar("M", bound=BaseModel)
-LEVELS = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
 STATE_REFRESH = 30.0
-PACING = ("since", "attempts", "next_at")  # fields of a delivery record that pace its later deliveries
 STYLESHEET = (STATIC / "pantau.css").read_bytes()
 
 
@@ -88,7 +97,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
         session_timeout=settings.session_timeout,
     )  # fmt: skip
     faust_patches.set_fetch_max_wait(0.05)
-    ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["plans", "alert-state", "deliveries"],
+    ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["plans", "alert-state", "deliveries", "outbox"],
                       DEFAULT_PARTITIONS)  # fmt: skip
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     plans_topic = app.topic(settings.topic("masterplan-milestones"), **raw)
@@ -98,7 +107,15 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
     table_args: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "partitions": DEFAULT_PARTITIONS}
     plans = app.Table("plans", **table_args)
     states = app.Table("alert-state", **table_args)
-    deliveries = app.Table("deliveries", **table_args)  # alert id -> the open alert's delivery state
+    deliveries = app.Table("deliveries", **table_args)  # alert id -> AlertRecord (open, or closed a while)
+    outbox = app.Table("outbox", **table_args)  # Outgoing.key -> a notification to one destination, until sent
+    pacing = Pacing(retries=notify_settings.retries, retry_base=notify_settings.retry_base,
+                    retry_max_wait=notify_settings.retry_max_wait,
+                    redeliver_after=settings.redeliver_after.total_seconds(),
+                    give_up_after=settings.redeliver_for.total_seconds())  # fmt: skip
+    in_flight: set[str] = set()  # destinations with an attempt under way (one at a time each)
+    attempts_running: set[asyncio.Task[None]] = set()
+    concurrency = asyncio.Semaphore(settings.delivery_concurrency)
     svc = AlertsService(settings, app, metrics, notifier)
     escalating: set[str] = set()  # escalations written but not yet seen back on the topic
     acking: set[str] = set()  # acknowledgements written but not yet seen back (a second click is a replay)
@@ -247,53 +264,87 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
 
     @app.agent(alerts_topic, name="notify")
     async def notify(stream: StreamT[Any]) -> None:
+        """Each transition updates its alert's record and puts its notifications in the outbox.
+
+        The outbox is a table: written before the record is acknowledged, it survives a crash, and
+        the dispatcher delivers from it without holding up the next transition.
+        """
         async for event in stream.events():
             alert = read(AlertEvent, event.value, _where(event.message), "alert_invalid")
             if alert is None:
                 continue
             key = alert.alert_id.encode()
-            open_alert = deliveries.get(key)
-            record = orjson.loads(open_alert) if open_alert is not None else None
-            if record is not None and record.get("closed"):
-                continue  # resolved; only its undelivered notifications are kept, for redeliver()
-            if alert.state is AlertState.FIRING and alert.previous_severity is not None and record is not None:
-                if record["alert"]["transition_id"] == alert.transition_id:
-                    continue  # a redelivered change of band: already handled
-                # A change of severity band: every level that heard of the alert hears of it, and the
-                # record (what escalations and Alertmanager refreshes copy) takes the new figures.
-                changed = alert.model_copy(update={"escalation": LEVELS[record["level"]]})
-                record["alert"] = orjson.loads(changed.model_dump_json())
-                for reached in LEVELS[: record["level"] + 1]:
-                    keep_undelivered(record, reached, await deliver(alert, reached))
-                deliveries[key] = orjson.dumps(record)
-            elif alert.state is AlertState.FIRING:
-                level = LEVELS.index(alert.escalation)
-                if record is not None and record["level"] >= level:
-                    continue  # a redelivered firing: already handled (the id makes re-sends harmless anyway)
-                report = await deliver(alert, alert.escalation)
-                fired_at = record["fired_at"] if record is not None else alert.at.timestamp()
-                undelivered = dict(record.get("undelivered", {})) if record is not None else {}
-                deliveries[key] = orjson.dumps(keep_undelivered({
-                    "region": alert.region_code, "fired_at": fired_at, "level": level, "acked": False,
-                    "alert": orjson.loads(event.value), "undelivered": undelivered,
-                }, alert.escalation, report))  # fmt: skip
-                escalating.discard(alert.alert_id)
-            elif alert.state is AlertState.ACKNOWLEDGED and record is not None:
-                record["acked"] = True
-                deliveries[key] = orjson.dumps(record)
+            now = time.time()
+            before = record_of(alert.alert_id)
+            record, levels = on_transition(before, alert, now)
+            if record is not None and record is not before:
+                deliveries[key] = record.model_dump_json().encode()
+            for level in levels:
+                for entry in outgoing(alert, level, notifier.destinations(notification(alert, level)), now):
+                    outbox[entry.key.encode()] = entry.model_dump_json().encode()
+            if alert.state is AlertState.ACKNOWLEDGED:
                 acking.discard(alert.alert_id)
-            elif alert.state is AlertState.RESOLVED and record is not None:
-                # The resolve goes to every level that heard of the alert; what it replaces in the
-                # record (the firing notifications still undelivered) is moot now.
-                closed: dict[str, Any] = {"region": alert.region_code, "closed": True,
-                                          "alert": orjson.loads(event.value), "undelivered": {}}  # fmt: skip
-                for reached in LEVELS[: record["level"] + 1]:
-                    keep_undelivered(closed, reached, await deliver(alert, reached))
-                if closed["undelivered"]:
-                    deliveries[key] = orjson.dumps(closed)
-                else:
-                    deliveries.pop(key, None)
+            else:
                 escalating.discard(alert.alert_id)
+            if levels:
+                dispatch()
+
+    def record_of(alert_id: str) -> AlertRecord | None:
+        raw_record = deliveries.get(alert_id.encode())
+        return _record(raw_record) if raw_record is not None else None
+
+    def notification(alert: AlertEvent, level: EscalationLevel) -> Notification:
+        history = state_of(alert.region_code).history.get(alert.target, [])
+        return Notification(
+            id=notification_id(alert, level),
+            alert=alert,
+            level=level.value,
+            ack_url=ack_link(alert) if alert.state is AlertState.FIRING else None,
+            history=[(dt.datetime.fromtimestamp(t, dt.UTC), v) for t, v in history[-60:]],
+            path=milestone_path(alert),
+        )
+
+    def dispatch() -> None:
+        """Start an attempt for every due outbox entry whose destination has none under way."""
+        entries = [Outgoing.model_validate_json(raw) for raw in list(outbox.values())]
+        metrics.undelivered.set(sum(1 for e in entries if e.attempts > 0))
+        for entry in pick(entries, time.time(), in_flight, settings.delivery_concurrency * 4):
+            in_flight.add(entry.destination)
+            task = asyncio.ensure_future(attempt(entry))
+            attempts_running.add(task)
+            task.add_done_callback(attempts_running.discard)
+
+    async def attempt(entry: Outgoing) -> None:
+        try:
+            async with concurrency:
+                outcome = await notifier.deliver_to(notification(entry.alert, entry.level), entry.destination)
+            nxt, result = after_attempt(entry, outcome.outcome != "failed", outcome.error, time.time(), pacing)
+            if entry.attempts >= pacing.retries:  # a later delivery, after the fast retries
+                metrics.redeliveries.labels(
+                    "delivered" if result == "sent" else result.replace("retry", "failed")
+                ).inc()
+            if result == "abandoned":
+                log.error("alerts.delivery_abandoned", alert_id=entry.alert.alert_id, region=entry.alert.region_code,
+                          notification_id=entry.notification_id, destination=entry.destination,
+                          attempts=entry.attempts + 1, error=outcome.error)  # fmt: skip
+            region = entry.alert.region_code
+            partition = faust_app.partition_of(region)
+            if partition not in held_partitions():
+                return  # the region moved to another worker meanwhile: its outbox goes on there
+            with faust_app.on_partition(app, alerts_topic.get_topic_name(), partition, entry.key.encode()):
+                if nxt is None:
+                    outbox.pop(entry.key.encode(), None)
+                else:
+                    outbox[entry.key.encode()] = nxt.model_dump_json().encode()
+        except Exception:  # a bug must not stop the dispatcher: the entry stays and is tried again
+            log.exception("alerts.delivery_attempt_error", notification_id=entry.notification_id,
+                          destination=entry.destination)  # fmt: skip
+        finally:
+            in_flight.discard(entry.destination)
+
+    @app.timer(interval=0.5)
+    async def dispatcher() -> None:
+        dispatch()
 
     def ack_link(alert: AlertEvent) -> str:
         # Signed as of the transition's time, not now: a re-send after a crash is byte-identical, and
@@ -302,13 +353,11 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
 
     def open_alert(alert_id: str) -> OpenAlert | None:
         """An open alert held here, with its escalation state; None when it is not open here."""
-        raw_record = deliveries.get(alert_id.encode())
-        record = orjson.loads(raw_record) if raw_record is not None else None
-        if record is None or record.get("closed"):
+        record = record_of(alert_id)
+        if record is None or not record.open:
             return None
-        acked = record["acked"] or alert_id in acking
-        return OpenAlert(AlertEvent.model_validate(record["alert"]), LEVELS[record["level"]], acked,
-                         record["fired_at"], settings.escalate_after)  # fmt: skip
+        return OpenAlert(record.alert, record.level, record.acked or alert_id in acking, record.fired_at,
+                         settings.escalate_after)  # fmt: skip
 
     async def acknowledge(alert_id: str) -> AlertEvent | None:
         """Write the ``acknowledged`` transition of an open alert held here; None when it is not open here.
@@ -335,12 +384,13 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
         name = alerts_topic.get_topic_name()
         return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == name}
 
-    def open_records() -> Iterator[tuple[bytes, dict[str, Any]]]:
-        """The records of open alerts (not those of resolved ones kept only for a later delivery)."""
+    def records() -> Iterator[tuple[bytes, AlertRecord]]:
+        """The alerts' records held here (closed ones too, until they are dropped)."""
         for key, raw_record in list(deliveries.items()):
-            record = orjson.loads(raw_record)
-            if not record.get("closed"):
-                yield key, record
+            yield key, _record(raw_record)
+
+    def open_records() -> Iterator[tuple[bytes, AlertRecord]]:
+        return ((key, record) for key, record in records() if record.open)
 
     @app.agent(acks_topic, name="forwarded-acks")
     async def forwarded_acks(stream: StreamT[Any]) -> None:
@@ -348,26 +398,6 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
             req = read(AckRequest, event.value, _where(event.message), "ack_invalid")
             if req is not None and await acknowledge(req.alert_id) is None:
                 log.info("alerts.ack_not_open", alert_id=req.alert_id, region=req.region_code)
-
-    def keep_undelivered(record: dict[str, Any], level: EscalationLevel, report: DeliveryReport) -> dict[str, Any]:
-        """Note in an alert's record which destinations of this level's notification have it.
-
-        ``undelivered`` maps a level whose notification some destination lacks to the destinations
-        already sent (a later delivery skips those). ``since``, ``attempts`` and ``next_at`` pace the
-        later deliveries (redeliver()).
-        """
-        undelivered = record.setdefault("undelivered", {})
-        if report.complete:
-            undelivered.pop(level.value, None)
-        else:
-            undelivered[level.value] = sorted(set(undelivered.get(level.value, [])) | {o.key for o in report.sent})
-        now = time.time()
-        if not undelivered:
-            for k in PACING:
-                record.pop(k, None)
-        elif "next_at" not in record:
-            record.update(since=now, attempts=0, next_at=now + settings.redeliver_after.total_seconds())
-        return record
 
     def milestone_path(alert: AlertEvent) -> list[tuple[dt.datetime, float]]:
         """The milestones of the alert's target in the region's plan, as (due, target) points."""
@@ -377,93 +407,34 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
         return [(dt.datetime.combine(m.due, dt.time(), dt.UTC), m.targets[alert.target])
                 for m in plan.milestones if alert.target in m.targets]  # fmt: skip
 
-    async def deliver(alert: AlertEvent, level: EscalationLevel, skip: Collection[str] = ()) -> DeliveryReport:
-        history = state_of(alert.region_code).history.get(alert.target, [])
-        path = milestone_path(alert)
-        note = Notification(
-            id=f"{alert.transition_id}-{level.value}",
-            alert=alert,
-            level=level.value,
-            ack_url=ack_link(alert) if alert.state is AlertState.FIRING else None,
-            history=[(dt.datetime.fromtimestamp(t, dt.UTC), v) for t, v in history[-60:]],
-            path=path,
-        )
-        report = await notifier.deliver(note, skip=skip)
-        log.info("alerts.notified", alert_id=alert.alert_id, state=alert.state.value, level=level.value,
-                 sent=len(report.sent), failed=len(report.failed))  # fmt: skip
-        return report
-
-    @app.timer(interval=10.0)
-    async def redeliver() -> None:
-        """Deliver again what some destination did not get after all retries (a gateway down for
-        an hour must not mean a regional head never hears of the alert). Same ids: a destination
-        that got it after all sees a duplicate it can recognise."""
-        now = time.time()
-        waiting = 0
-        for key, raw_record in list(deliveries.items()):
-            record = orjson.loads(raw_record)
-            undelivered: dict[str, list[str]] = record.get("undelivered") or {}
-            waiting += len(undelivered)
-            if not undelivered or record.get("next_at", 0) > now:
-                continue
-            alert = AlertEvent.model_validate(record["alert"])
-            results = []
-            for level_name, sent in list(undelivered.items()):
-                report = await deliver(alert, EscalationLevel(level_name), skip=sent)
-                metrics.redeliveries.labels("delivered" if report.complete else "failed").inc()
-                results.append((EscalationLevel(level_name), report))
-            # The notify agent may have moved the alert on meanwhile (acknowledged, escalated,
-            # resolved): apply the outcome to the record as it is now, if it is still this step.
-            raw_now = deliveries.get(key)
-            record = orjson.loads(raw_now) if raw_now is not None else {}
-            if record.get("alert", {}).get("transition_id") != alert.transition_id:
-                continue
-            for level, report in results:
-                keep_undelivered(record, level, report)
-            if record.get("undelivered"):
-                attempts = record["attempts"] = record.get("attempts", 0) + 1
-                record["next_at"] = now + min(3600.0, settings.redeliver_after.total_seconds() * 2**attempts)
-                if now - record["since"] > settings.redeliver_for.total_seconds():
-                    metrics.redeliveries.labels("abandoned").inc(len(record["undelivered"]))
-                    log.error("alerts.delivery_abandoned", alert_id=alert.alert_id, region=alert.region_code,
-                              undelivered=record["undelivered"], attempts=attempts)  # fmt: skip
-                    for k in ("undelivered", *PACING):
-                        record.pop(k, None)
-            with faust_app.on_partition(
-                app, alerts_topic.get_topic_name(), faust_app.partition_of(alert.region_code), key
-            ):
-                if record.get("closed") and not record.get("undelivered"):
-                    deliveries.pop(key, None)
-                else:
-                    deliveries[key] = orjson.dumps(record)
-        metrics.undelivered.set(waiting)
-
     @app.timer(interval=5.0)
     async def escalate() -> None:
+        """Unacknowledged alerts go up a level after ``escalate_after`` per level; closed records go a day on."""
         now = time.time()
-        step = settings.escalate_after.total_seconds()
-        for key, record in open_records():
+        for key, record in records():
             alert_id = key.decode()
-            level = record["level"]
-            if record["acked"] or alert_id in acking or level >= len(LEVELS) - 1 or alert_id in escalating:
+            if not record.open:
+                if now - (record.closed_at or now) > CLOSED_KEPT:
+                    with faust_app.on_partition(app, alerts_topic.get_topic_name(),
+                                                faust_app.partition_of(record.region), key):  # fmt: skip
+                        deliveries.pop(key, None)
                 continue
-            if now - record["fired_at"] < step * (level + 1):
+            nxt = escalation_due(record, now, settings.escalate_after.total_seconds())
+            if nxt is None or alert_id in escalating or alert_id in acking:
                 continue
-            alert = AlertEvent.model_validate(record["alert"])
-            nxt = LEVELS[level + 1]
-            escalated = alert.model_copy(update={
+            escalated = record.alert.model_copy(update={
                 "escalation": nxt, "transition_id": transition_id(alert_id, AlertState.FIRING, nxt.value),
-                "at": dt.datetime.now(dt.UTC),
-                "summary": f"{alert.summary} (not acknowledged: escalated to {nxt.value})",
+                "at": dt.datetime.now(dt.UTC), "previous_severity": None,
+                "summary": f"{record.alert.summary} (not acknowledged: escalated to {nxt.value})",
             })  # fmt: skip
             escalating.add(alert_id)
-            await alerts_topic.send(key=alert.region_code.encode(), value=escalated.model_dump_json().encode())
-            log.warning("alerts.escalated", alert_id=alert_id, level=nxt.value, region=alert.region_code)
+            await alerts_topic.send(key=record.region.encode(), value=escalated.model_dump_json().encode())
+            log.warning("alerts.escalated", alert_id=alert_id, level=nxt.value, region=record.region)
 
     @app.timer(interval=300.0)
     async def refresh_alertmanager() -> None:
         # Alertmanager forgets a firing alert after its endsAt: push the open ones again.
-        firing = [AlertEvent.model_validate(record["alert"]) for _, record in open_records()]
+        firing = [record.alert for _, record in open_records()]
         if firing:
             await notifier.refresh_alertmanager(firing)
 
@@ -605,9 +576,9 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
     @app.page("/alerts")
     async def active_alerts(web: Any, request: Request) -> Response:
         out = []
-        for _, record in open_records():
-            acked = record["acked"] or record["alert"]["alert_id"] in acking
-            out.append({**record["alert"], "acked": acked, "level": LEVELS[record["level"]].value})
+        for key, record in open_records():
+            acked = record.acked or key.decode() in acking
+            out.append({**record.alert.model_dump(mode="json"), "acked": acked, "level": record.level.value})
         return web.json({"open": sorted(out, key=lambda a: (a["region_code"], a["kind"], a["target"]))})
 
     @app.page("/healthz")
@@ -616,10 +587,26 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
             {"status": "ok", "scores": metrics.scores._value.get(), "partitions": sorted(held_partitions())}
         )
 
-    _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, forwarded_acks, redeliver,
+    _ = (on_revoked, follow_plans, evaluate_scores, find_pending, fire_pending, notify, forwarded_acks, dispatcher,
          escalate, refresh_alertmanager, on_shutdown, gauges, lag, metrics_page, AckView, alert_view, runbooks,
          runbook_section, stylesheet, active_alerts, healthz)  # fmt: skip
     return svc
+
+
+CLOSED_KEPT = 86_400.0  # a resolved alert's record is kept a day, so that a late firing of it is ignored
+
+
+def _record(raw: bytes) -> AlertRecord:
+    """An alert's record; a record of the earlier dict layout (before AlertRecord) is read too."""
+    try:
+        return AlertRecord.model_validate_json(raw)
+    except ValidationError:
+        old = orjson.loads(raw)
+        level = LEVELS[old.get("level", 0)] if isinstance(old.get("level", 0), int) else EscalationLevel.REGION
+        alert = AlertEvent.model_validate(old["alert"])
+        closed_at = alert.at.timestamp() if old.get("closed") else None
+        return AlertRecord(region=old["region"], alert=alert, level=level, acked=old.get("acked", False),
+                           fired_at=old.get("fired_at", alert.at.timestamp()), closed_at=closed_at)  # fmt: skip
 
 
 def _token_problem(exc: AckTokenError) -> str:

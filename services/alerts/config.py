@@ -42,6 +42,9 @@ class AlertsSettings(BaseSettings):
     redeliver_for: timedelta = Field(
         default=timedelta(hours=24), description="Stop delivering a notification again after this long (logged)."
     )
+    delivery_concurrency: int = Field(
+        default=32, ge=1, description="Notification attempts under way at once (one per destination at a time)."
+    )
     commit_interval: float = 1.0
     session_timeout: float = 10.0
     log_level: str = "INFO"

@@ -3,6 +3,7 @@
 Order of the checks of a POST: API key (401), rate allowance left (429), body size (413), JSON and
 batch shape (422), rate for the whole batch (429), scope of every item (403, nothing written),
 validity of each item (per-item results), duplicates, then the write (503 if Kafka does not ack).
+Answers never repeat more than a bounded prefix of what the client sent (``clip``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from pantau import logs
 from schemas.framework import Indicator, load_framework
@@ -33,10 +35,21 @@ from services.ingest.consumer import ValidatorLoop
 from services.ingest.docs import add_docs
 from services.ingest.domain.auth import Publisher
 from services.ingest.domain.dedupe import RecentIds
-from services.ingest.domain.intake import Rules, Status, Undecodable
+from services.ingest.domain.intake import ItemResult, Rules, Status, Undecodable, clip
+from services.ingest.domain.ngsi_ld import NGSI_LD_INVALID, is_notification
 from services.ingest.handlers import Intake, RawValidator, Submission
+from services.ingest.http_guard import REQUEST_TIMEOUT
 from services.ingest.metrics import IngestMetrics
-from services.ingest.openapi import EVENT_IN, event_in_schema, events_body, ndjson_body
+from services.ingest.openapi import (
+    EVENT_IN,
+    NGSI_LD_MEDIA,
+    NOTIFICATION,
+    event_in_schema,
+    events_body,
+    ndjson_body,
+    notification_body,
+    notification_schema,
+)
 from services.ingest.publishers import PublisherStore
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.writer import KafkaWriter
@@ -57,6 +70,8 @@ BATCH_TOO_LARGE = "batch_too_large"
 RATE_LIMITED = "rate_limited"
 KAFKA_UNAVAILABLE = "kafka_unavailable"
 ITEMS_REJECTED = "items_rejected"
+ENTITIES_DEAD_LETTERED = "entities_dead_lettered"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 
 
 # ------------------------------------------------------------------------------------ documented bodies
@@ -92,10 +107,32 @@ class ItemOutcome(BaseModel):
 class IngestReport(BaseModel):
     model_config = ConfigDict(extra="forbid")
     accepted: int = Field(description="Items written (the broker acknowledged them).")
-    duplicates: int = Field(description="Items whose event_id was written recently: not written again.")
+    duplicates: int = Field(
+        description="Items whose event_id this key wrote recently for the region: not written again."
+    )
     rejected: int
     unavailable: int = Field(description="Valid items not written because Kafka did not acknowledge: send again.")
     results: list[ItemOutcome]
+    error: ErrorDetail | None = None
+
+
+class EntityOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    index: int = Field(description="Position of the entity in the notification's data.")
+    entity_id: str | None
+    event_id: str | None = Field(description="The event the entity became (derived from id, time and value).")
+    status: str = Field(description="accepted | duplicate | dead_lettered | unavailable")
+    reason: str | None = Field(description="Dead-letter reason (pantau.dlq.reason) of a dead-lettered entity.")
+    errors: list[ItemError] = Field(default_factory=list)
+
+
+class NotifyReport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    accepted: int = Field(description="Entities written as events (the broker acknowledged them).")
+    duplicates: int = Field(description="Entities this key wrote recently (same entity, time and value).")
+    dead_lettered: int = Field(description="Entities refused and written to indicator-events.dlq with their reason.")
+    unavailable: int = Field(description="Entities not written because Kafka did not acknowledge: send again.")
+    results: list[EntityOutcome]
     error: ErrorDetail | None = None
 
 
@@ -184,38 +221,64 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
 
 def _error(status: int, code: str, message: str, field: str | None = None,
            headers: dict[str, str] | None = None) -> Response:  # fmt: skip
-    return _json(status, {"error": {"code": code, "message": message, "field": field}}, headers)
+    return _json(status, {"error": _detail(code, message, field)}, headers)
+
+
+def _detail(code: str, message: str, field: str | None) -> dict[str, str | None]:
+    return {"code": code, "message": clip(message, 400), "field": None if field is None else clip(field)}
 
 
 def _problem(p: Problem) -> dict[str, str]:
-    return {"code": p.code, "field": p.field, "message": p.message}
+    return {"code": p.code, "field": clip(p.field), "message": clip(p.message, 400)}
 
 
-def render(sub: Submission, retry_after: int) -> Response:
-    """The JSON answer to a submission: counts, per-item results, and the whole-request error if any."""
+def _id(value: str | None) -> str | None:
+    return None if value is None else clip(value, 64)
+
+
+def render(sub: Submission, retry_after: int, *, ngsi_ld: bool = False) -> Response:
+    """The JSON answer to a submission: counts, per-item results, and the whole-request error if any.
+
+    ``ngsi_ld``: the answer to a notification, whose items are entities (rejected ones dead-lettered).
+    """
     counts = {s: sub.count(s) for s in Status}
-    body: dict[str, Any] = {
-        "accepted": counts[Status.ACCEPTED], "duplicates": counts[Status.DUPLICATE],
-        "rejected": counts[Status.REJECTED], "unavailable": counts[Status.UNAVAILABLE],
-        "results": [{"index": r.index, "event_id": r.event_id, "status": r.status.value,
-                     "errors": [_problem(p) for p in r.errors]} for r in sub.results],
-        "error": None,
-    }  # fmt: skip
+    if ngsi_ld:
+        body: dict[str, Any] = {
+            "accepted": counts[Status.ACCEPTED], "duplicates": counts[Status.DUPLICATE],
+            "dead_lettered": counts[Status.REJECTED], "unavailable": counts[Status.UNAVAILABLE],
+            "results": [_entity_outcome(r) for r in sub.results], "error": None,
+        }  # fmt: skip
+    else:
+        body = {
+            "accepted": counts[Status.ACCEPTED], "duplicates": counts[Status.DUPLICATE],
+            "rejected": counts[Status.REJECTED], "unavailable": counts[Status.UNAVAILABLE],
+            "results": [{"index": r.index, "event_id": _id(r.event_id), "status": r.status.value,
+                         "errors": [_problem(p) for p in r.errors]} for r in sub.results],
+            "error": None,
+        }  # fmt: skip
     status, headers = sub.http_status, None
     if status == 403:
         first = sub.results[0].errors[0]
-        body["error"] = {"code": OUT_OF_SCOPE, "message": f"{first.message}; nothing was written", "field": first.field}
+        body["error"] = _detail(OUT_OF_SCOPE, f"{first.message}; nothing was written", first.field)
     elif status == 503:
-        body["error"] = {"code": KAFKA_UNAVAILABLE, "field": None, "message": (
-            "Kafka did not acknowledge; items marked 'unavailable' were not written, send them again")}  # fmt: skip
+        body["error"] = _detail(KAFKA_UNAVAILABLE, "Kafka did not acknowledge; items marked 'unavailable' were not "
+                                "written, send them again", None)  # fmt: skip
         headers = {"Retry-After": str(retry_after)}
+    elif status in (207, 422) and ngsi_ld:
+        rest = "nothing else was written" if status == 422 else "the others were written"
+        body["error"] = _detail(ENTITIES_DEAD_LETTERED, f"{counts[Status.REJECTED]} of {len(sub.results)} entities "
+                                f"dead-lettered to indicator-events.dlq (see results); {rest}", None)  # fmt: skip
     elif status in (207, 422):
-        body["error"] = {
-            "code": ITEMS_REJECTED,
-            "field": None,
-            "message": f"{counts[Status.REJECTED]} of {len(sub.results)} item(s) rejected; see results",
-        }
+        body["error"] = _detail(ITEMS_REJECTED, f"{counts[Status.REJECTED]} of {len(sub.results)} item(s) rejected; "
+                                "see results", None)  # fmt: skip
     return _json(status, body, headers)
+
+
+def _entity_outcome(r: ItemResult) -> dict[str, Any]:
+    status = "dead_lettered" if r.status is Status.REJECTED and r.reason is not None else r.status.value
+    entity_id = None if r.entity_id is None else clip(r.entity_id, 256)
+    return {"index": r.index, "entity_id": entity_id, "event_id": _id(r.event_id), "status": status,
+            "reason": r.reason, "errors": [_problem(p) for p in r.errors]}  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------ the service
@@ -242,7 +305,8 @@ def build_service(settings: IngestSettings, metrics: IngestMetrics | None = None
                          timeout=settings.produce_timeout, probe_interval=settings.probe_interval,
                          linger_ms=settings.linger_ms)  # fmt: skip
     dedupe = RecentIds(settings.dedupe_capacity, settings.dedupe_window.total_seconds())
-    intake = Intake(rules, writer, dedupe, metrics, topic=out_topic)
+    intake = Intake(rules, writer, dedupe, metrics, topic=out_topic, dlq_topic=dlq_topic,
+                    wait_timeout=settings.produce_timeout)  # fmt: skip
     validator = None
     if settings.validator:
         validator = ValidatorLoop(
@@ -318,6 +382,7 @@ def create_app(svc: IngestService) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await svc.intake.close()
             await svc.writer.stop()
 
     app = FastAPI(
@@ -356,11 +421,14 @@ def create_app(svc: IngestService) -> FastAPI:
         if length is not None and length.isdigit() and int(length) > limit:
             raise too_large
         chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise too_large
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+        except ClientDisconnect:  # gone, or cut off by the body deadline (http_guard.py answered 408)
+            raise ApiError(408, REQUEST_TIMEOUT, "the body did not arrive in time; nothing was written") from None
         return b"".join(chunks)
 
     def spend(pub: Publisher, cost: int) -> None:
@@ -385,7 +453,9 @@ def create_app(svc: IngestService) -> FastAPI:
         403: {"model": IngestReport, "description": "An item is outside the key's scope: nothing was written."},
         413: {"model": ErrorBody, "description": "Body larger than the limit."},
         422: {"model": IngestReport, "description": "Nothing written: the body is not a batch, or every item is "
-              "invalid (results name the field and the code)."},
+              "invalid (results name the field and the code), among them an observed_at outside the time window "
+              f"(observed_in_future: more than {duration(s.max_future)} ahead of arrival; observed_too_old: more "
+              f"than {duration(s.max_age)} before it; see x-pantau-window)."},
         429: {"model": ErrorBody, "description": "Rate limit of the key reached.", "headers": retry_after},
         503: {"model": IngestReport, "description": "Kafka did not acknowledge: items marked unavailable were not "
               "written.", "headers": retry_after},
@@ -405,7 +475,7 @@ def create_app(svc: IngestService) -> FastAPI:
 
     def request_error(status: int, code: str, message: str, field: str) -> Response:
         body = {"accepted": 0, "duplicates": 0, "rejected": 0, "unavailable": 0, "results": [],
-                "error": {"code": code, "message": message, "field": field}}  # fmt: skip
+                "error": _detail(code, message, field)}  # fmt: skip
         return _json(status, body)
 
     @app.post("/v1/events", summary="Send one event or a batch", responses=post_responses, response_model=None,
@@ -441,6 +511,61 @@ def create_app(svc: IngestService) -> FastAPI:
             except orjson.JSONDecodeError as exc:
                 items.append(Undecodable(str(exc)))
         return await submit(pub, items)
+
+    notify_responses: dict[int | str, dict[str, Any]] = {
+        200: {"model": NotifyReport, "description": "Every entity written as an event, or a duplicate of one."},
+        207: {"model": NotifyReport, "description": "Some entities dead-lettered with their reason (see results); "
+              "the others were written."},
+        401: {"model": ErrorBody, "description": "Missing or unknown API key."},
+        403: {"model": NotifyReport, "description": "An entity is outside the key's scope: nothing was written."},
+        413: {"model": ErrorBody, "description": "Body larger than the limit."},
+        415: {"model": ErrorBody, "description": "Not application/json or application/ld+json."},
+        422: {"model": NotifyReport, "description": "Not a Notification, or every entity dead-lettered (see results; "
+              "an observedAt outside the window among the reasons: see x-pantau-window)."},
+        429: {"model": ErrorBody, "description": "Rate limit of the key reached.", "headers": retry_after},
+        503: {"model": NotifyReport, "description": "Kafka did not acknowledge: entities marked unavailable were "
+              "not written (nor dead-lettered).", "headers": retry_after},
+    }  # fmt: skip
+
+    def notify_error(status: int, code: str, message: str, field: str) -> Response:
+        body = {"accepted": 0, "duplicates": 0, "dead_lettered": 0, "unavailable": 0, "results": [],
+                "error": _detail(code, message, field)}  # fmt: skip
+        return _json(status, body)
+
+    @app.post("/v1/ngsi-ld/notify", summary="Receive NGSI-LD notifications (an Orion-LD subscription's endpoint)",
+              responses=notify_responses, response_model=None,
+              openapi_extra={"requestBody": notification_body()})  # fmt: skip
+    async def post_notify(request: Request, pub: Auth) -> Response:
+        """A Notification of ``KeyPerformanceIndicator`` entities, as a context broker sends it (NGSI-LD).
+
+        ``application/json`` or ``application/ld+json``, with or without ``@context``; entities
+        normalised, concise or key-values. The good entities are written as events, the bad ones
+        dead-lettered to ``indicator-events.dlq`` with their reason, and the answer lists each.
+        """
+        spend(pub, 0)
+        media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if media not in NGSI_LD_MEDIA:
+            return _error(415, UNSUPPORTED_MEDIA_TYPE, f"send application/json or application/ld+json, not "
+                          f"{media or 'no Content-Type'!r}", "Content-Type")  # fmt: skip
+        body = await read_body(request)
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            return notify_error(422, INVALID_JSON, f"the body is not JSON: {exc}", "(body)")
+        if not is_notification(doc):
+            return notify_error(422, NGSI_LD_INVALID, "expected an NGSI-LD Notification: "
+                                '{"type": "Notification", "data": [entity, ...]}', "type")  # fmt: skip
+        data = doc.get("data")
+        if not isinstance(data, list) or not data:
+            return notify_error(422, NGSI_LD_INVALID, "a Notification's data is a non-empty array of entities", "data")
+        if len(data) > s.max_batch:
+            return notify_error(422, BATCH_TOO_LARGE, f"{len(data)} entities in one notification; at most "
+                                f"{s.max_batch}", "data")  # fmt: skip
+        spend(pub, len(data))
+        sub = await svc.intake.notify(doc, body, pub)
+        if sub.http_status == 503:
+            log.warning("kafka unavailable: answered 503", reason=svc.writer.why_not_ready, entities=len(data))
+        return render(sub, s.retry_after, ngsi_ld=True)
 
     @app.get("/v1/regions", summary="The regions this key may send for", response_model=RegionsView,
              responses={401: {"model": ErrorBody}})  # fmt: skip
@@ -478,11 +603,14 @@ def create_app(svc: IngestService) -> FastAPI:
 
     event_schema = event_in_schema(svc.rules.framework, svc.rules.registry, max_future=duration(s.max_future),
                                    max_age=duration(s.max_age))  # fmt: skip
+    note_schema = notification_schema(svc.rules.framework, svc.rules.registry, max_batch=s.max_batch,
+                                      max_future=duration(s.max_future), max_age=duration(s.max_age))  # fmt: skip
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            doc.setdefault("components", {}).setdefault("schemas", {})[EVENT_IN] = event_schema
+            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+            schemas[EVENT_IN], schemas[NOTIFICATION] = event_schema, note_schema
             app.openapi_schema = doc
         return app.openapi_schema
 

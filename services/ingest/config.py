@@ -39,6 +39,16 @@ class IngestSettings(BaseSettings):
         default="2000/second;60000/minute",
         description="Events each API key may send, in the 'limits' notation (a batch of n costs n).",
     )
+    # ---- slow and greedy clients (services/ingest/http_guard.py)
+    header_timeout: float = Field(
+        default=10.0, gt=0, description="A request's line and headers must arrive within this many seconds (408)."
+    )
+    body_timeout: float = Field(
+        default=30.0, gt=0, description="A request's body must arrive within this many seconds of its headers (408)."
+    )
+    keep_alive_timeout: int = Field(default=5, ge=1, description="An idle keep-alive connection is closed after (s).")
+    max_head_bytes: int = Field(default=65_536, gt=0, description="Largest request line and headers (431 above).")
+    max_connections: int = Field(default=1000, gt=0, description="Open connections; a new one beyond is refused (503).")
     # ---- duplicates
     dedupe_capacity: int = Field(default=200_000, gt=0, description="Event ids remembered (most recent first).")
     dedupe_window: timedelta = Field(default=timedelta(hours=24), description="How long an event id is remembered.")

@@ -117,7 +117,7 @@ class ValidatorLoop:
 
     def _handle_record(self, rec: Any) -> RawOutcome:
         try:
-            return self.handler.handle(rec.key, rec.value, rec.topic, rec.partition, rec.offset, rec.timestamp)
+            return self.handler.handle(rec.key, rec.value, rec.topic, rec.partition, rec.offset)
         except Exception as exc:  # a handler bug must not stop the loop or lose the record
             log.error("validator failed on a record", where=f"{rec.topic}[{rec.partition}]@{rec.offset}",
                       error=repr(exc), traceback=traceback.format_exc())  # fmt: skip

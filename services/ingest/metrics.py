@@ -2,7 +2,8 @@
 
 The names are a contract: dashboards and alert rules in deploy/ are written against them.
 Labels are bounded: ``route`` is the route template (or ``unmatched``), ``reason`` a stable code of
-schemas/validation.py or of the intake, ``source`` one of http, kafka, csv.
+schemas/validation.py or of the intake, ``source`` one of http, kafka, csv, ``resolution`` written or
+not_written.
 """
 
 from __future__ import annotations
@@ -39,8 +40,14 @@ class IngestMetrics:
             ["source"], registry=r,
         )  # fmt: skip
         self.invalid = Counter(
-            "pantau_ingest_messages_invalid_total", "Raw-topic records sent to the dead-letter topic, by reason.",
+            "pantau_ingest_messages_invalid_total",
+            "Records sent to the dead-letter topic (raw-topic records, NGSI-LD notifications posted), by reason.",
             ["reason"], registry=r,
+        )  # fmt: skip
+        self.in_doubt = Counter(
+            "pantau_ingest_events_in_doubt_total",
+            "Events whose write failed while on the wire, by what reading the topic back found (written or not).",
+            ["resolution"], registry=r,
         )  # fmt: skip
         self.produce_latency = Histogram(
             "pantau_ingest_produce_latency_seconds",
@@ -55,6 +62,8 @@ class IngestMetrics:
             "pantau_ingest_kafka_up", "1 when the broker answered the last probe and the producer is usable.",
             registry=r,
         )  # fmt: skip
+        for resolution in ("written", "not_written"):
+            self.in_doubt.labels(resolution)
         for source in SOURCES:
             self.accepted.labels(source)
             self.duplicates.labels(source)

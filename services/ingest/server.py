@@ -12,15 +12,24 @@ from prometheus_client import start_http_server
 from pantau import logs
 from services.ingest.app import build_service, create_app
 from services.ingest.config import IngestSettings
+from services.ingest.http_guard import guarded_protocol
 
 log = logs.get("pantau.ingest")
 
 
 def serve(settings: IngestSettings) -> None:
-    """Serve until SIGTERM/SIGINT (uvicorn's handlers): in-flight requests finish, the producer flushes."""
+    """Serve until SIGTERM/SIGINT (uvicorn's handlers): in-flight requests finish, the producer flushes.
+
+    Slow clients are cut off by the head and body deadlines and the connection cap of http_guard.py;
+    idle keep-alive connections by uvicorn's own ``timeout_keep_alive``.
+    """
     app = create_app(build_service(settings))
+    protocol = guarded_protocol(header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
+                                max_head_bytes=settings.max_head_bytes, max_connections=settings.max_connections,
+                                retry_after=settings.retry_after)  # fmt: skip
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                            server_header=False, lifespan="on", timeout_graceful_shutdown=10)  # fmt: skip
+                            server_header=False, lifespan="on", timeout_graceful_shutdown=10, http=protocol,
+                            timeout_keep_alive=settings.keep_alive_timeout)  # fmt: skip
     uvicorn.Server(config).run()
 
 

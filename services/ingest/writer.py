@@ -5,10 +5,13 @@ for its acks without a thread per request. Its one catch: an idempotent aiokafka
 expires a batch; it retries until the broker is back. A record the service had already answered
 503 for would then be written later, behind the client's back, and written again by the client's
 retry. So when the broker does not acknowledge in time, the producer is *abandoned*: its queued
-batches are failed, its sender task cancelled and its connections closed; a new producer (a new
-producer id) is started once the broker answers again. Only a batch already on the wire when the
-broker went away is in doubt; its events may be in the log, and a resubmission is absorbed by the
-event_id dedupe downstream.
+batches are failed, its sender task cancelled and its connections reset (so that nothing still
+buffered for them goes out later); a new producer (a new producer id) is started once the broker
+answers again.
+
+A record that was on the wire when the broker went away may have been appended without its ack
+reaching us: it is *in doubt*. ``settle`` finds out which: once the broker answers again, it reads
+the topics back from the time of the write and looks for each such record (key and value).
 
 The readiness probe asks the broker for cluster metadata every ``probe_interval`` and checks that the
 output topics exist; requests are refused with 503 at once while it fails, before anything is sent.
@@ -18,17 +21,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+import struct
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from pantau import logs
 from services.ingest.metrics import IngestMetrics
 
 log = logs.get("pantau.ingest.writer")
+#: How far before a failed write the topics are read back (clock skew of LogAppendTime topics).
+READ_BACK_MARGIN_MS = 30_000
+READ_BACK_TIMEOUT = 60.0
 
 
 class KafkaUnavailable(Exception):
@@ -68,6 +76,9 @@ class KafkaWriter:
         self._probe_task: asyncio.Task[None] | None = None
         self._abandoning: set[asyncio.Task[None]] = set()
         self._ready_event = asyncio.Event()
+        #: After the broker answers again, how long to wait before reading back records in doubt: a
+        #: broker that was paused (not stopped) handles what it had read of the old connections first.
+        self.settle_delay = timeout
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -138,6 +149,53 @@ class KafkaWriter:
         self._lost(prod, failure)
         return acked
 
+    async def settle(self, records: Sequence[Record], since_ms: int) -> list[bool]:
+        """Which of ``records``, whose write failed, are in the log after all; waits until it can tell.
+
+        Waits for the broker to answer again and for the abandoned producer to be gone, then
+        ``settle_delay`` more, then reads the records' topics back from ``since_ms`` (less a margin)
+        to their end. Cancel it to give up.
+        """
+        while True:
+            await self._ready_event.wait()
+            if self._abandoning:
+                await asyncio.gather(*self._abandoning, return_exceptions=True)
+            await asyncio.sleep(self.settle_delay)
+            if not self.ready:
+                continue
+            try:
+                return await asyncio.wait_for(self._read_back(records, since_ms), READ_BACK_TIMEOUT)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # broker gone again, or slow: try again once it answers
+                log.warning("reading back records in doubt failed; trying again", error=repr(exc))
+                await asyncio.sleep(self.probe_interval)
+
+    async def _read_back(self, records: Sequence[Record], since_ms: int) -> list[bool]:
+        wanted = {(r.topic, r.key, r.value) for r in records}
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-read-back",
+                                    group_id=None, enable_auto_commit=False)  # fmt: skip
+        await consumer.start()
+        try:
+            await consumer.topics()  # metadata of every topic
+            tps = [TopicPartition(t, p) for t in sorted({r.topic for r in records})
+                   for p in sorted(consumer.partitions_for_topic(t) or ())]  # fmt: skip
+            consumer.assign(tps)
+            starts = await consumer.offsets_for_times({tp: max(0, since_ms - READ_BACK_MARGIN_MS) for tp in tps})
+            ends = await consumer.end_offsets(tps)
+            for tp in tps:
+                start = starts.get(tp)
+                consumer.seek(tp, ends[tp] if start is None else start.offset)
+            found: set[tuple[str, bytes | None, bytes]] = set()
+            while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+                for tp, recs in (await consumer.getmany(timeout_ms=500)).items():
+                    for rec in recs:
+                        if rec.offset < ends[tp] and (seen := (tp.topic, rec.key, rec.value)) in wanted:
+                            found.add(seen)
+            return [(r.topic, r.key, r.value) in found for r in records]
+        finally:
+            await consumer.stop()
+
     # ------------------------------------------------------------------ probing
 
     async def _probe_loop(self) -> None:
@@ -206,7 +264,7 @@ async def _abandon(prod: AIOKafkaProducer) -> None:
 
     aiokafka has no public way to drop pending records (``stop()`` waits for them forever while the
     broker is away), so this reaches into it: fail the accumulator's batches (and every later send),
-    cancel the sender task, close the connections. Checked against aiokafka 0.14 by
+    cancel the sender task, reset the connections. Checked against aiokafka 0.14 by
     tests/integration/test_ingest_kafka_down.py.
     """
     with contextlib.suppress(Exception):
@@ -219,6 +277,7 @@ async def _abandon(prod: AIOKafkaProducer) -> None:
         task.remove_done_callback(sender._fail_all)
         task.add_done_callback(_retrieve)
         task.cancel()
+    _reset_connections(prod)
     with contextlib.suppress(Exception):
         await asyncio.wait_for(prod.client.close(), 5.0)
     if task is not None and not task.done():
@@ -228,3 +287,18 @@ async def _abandon(prod: AIOKafkaProducer) -> None:
         if not task.done():
             task.cancel()
     prod._closed = True  # stops its __del__ from warning about a producer that was dealt with
+
+
+def _reset_connections(prod: AIOKafkaProducer) -> None:
+    """Drop the producer's connections at once, with a TCP reset: what is still buffered for them (in
+    asyncio or in the kernel, for a broker that stopped reading) is discarded, never sent later."""
+    for conn in list(getattr(prod.client, "_conns", {}).values()):
+        writer = getattr(conn, "_writer", None)
+        transport = getattr(writer, "transport", None)
+        if transport is None:
+            continue
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()

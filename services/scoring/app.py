@@ -5,6 +5,11 @@
   changelog faust flushes before it commits offsets). A crash therefore never commits an offset
   whose effect is not persisted; records redelivered after it are recognised by their offset.
 - Bad records go to ``indicator-events.dlq`` with reason headers; they never stop the worker.
+- A record on a partition that does not own its key (a publisher whose client is not partitioning
+  with murmur2) is never applied there: it is produced again, as it is, to the partition that owns
+  it, and applied there (docs/decisions/0005-partition-ownership.md).
+- Dead letters and re-routed records are acknowledged by the broker before the source offsets that
+  they stand for are: a kill in between sends them again, never loses them.
 - Region scores are published at most once per region per ``publish_interval`` (0.1 s) while the
   worker is caught up, and per ``catchup_publish_interval`` (1 s) while it works through a backlog
   (fetched records older than ``catchup_after``): a backlog's latency is its age anyway, and fewer,
@@ -23,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
@@ -34,10 +40,11 @@ from schemas.framework import load_framework
 from schemas.regions import default_registry
 from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
+from schemas.validation import INTERNAL_ERROR, WRONG_PARTITION
 from services.scoring.config import ScoringSettings
 from services.scoring.domain import Outcome, weakest_indicators
 from services.scoring.domain.state import to_micros
-from services.scoring.handlers import Rejection, Scorer
+from services.scoring.handlers import Misrouted, Rejection, Scorer
 from services.scoring.metrics import ScoringMetrics
 
 log = logs.get("pantau.scoring")
@@ -46,6 +53,8 @@ SERVICE = "scoring"
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
 CHUNK = 500  # records applied between yields to the event loop
 PUBLISH_CHUNK = 128  # scores computed and sent between yields
+#: Header of a record produced again to the partition that owns its key: where it was first written.
+REROUTED_FROM = "pantau.rerouted.from"
 
 
 @dataclass
@@ -59,6 +68,9 @@ class ScoringService:
     last_persist: float = 0.0
     behind: bool = False  # fetched records are older than settings.catchup_after
     flush_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Sends (dead letters, re-routed records) that must be acknowledged before the offsets they stand for.
+    outbox: list[asyncio.Future[Any]] = field(default_factory=list)
+    misrouted_regions: set[tuple[int, str]] = field(default_factory=set)  # (source partition, region) logged
 
 
 def build(settings: ScoringSettings) -> ScoringService:
@@ -96,16 +108,57 @@ def build(settings: ScoringSettings) -> ScoringService:
     scorer = Scorer(
         framework, default_registry(), metrics,
         lateness_us=to_micros(settings.allowed_lateness), publish_interval=settings.publish_interval, load=load,
+        limits=settings.time_limits,
     )  # fmt: skip
     svc = ScoringService(settings, app, scorer, metrics)
     outcome_counter = {o: metrics.events.labels(o.value) for o in Outcome}
+    rerouted_counter = metrics.events.labels("rerouted")
+    dlq_name = dlq_topic.get_topic_name()
+    lag = metrics.consumer_lag
+    held: set[Any] = set()  # the source topic's partitions assigned to this worker
+    lag.assigned = lambda: held
+
+    def aiokafka_producer() -> Any:
+        return app.producer._ensure_producer()  # type: ignore[attr-defined]  # aiokafka's, as faust started it
 
     async def send_dlq(record: Any, reason: str, detail: str) -> None:
         metrics.invalid.labels(reason).inc()
-        await dlq_topic.send(key=record.key, value=record.value, headers=dlq_headers(
-            reason=reason, detail=detail, topic=record.topic, partition=record.partition, offset=record.offset,
-            service=SERVICE,
-        ))  # fmt: skip
+        headers = dlq_headers(reason=reason, detail=detail, topic=record.topic, partition=record.partition,
+                              offset=record.offset, service=SERVICE)  # fmt: skip
+        try:
+            sent = await aiokafka_producer().send(dlq_name, value=record.value, key=record.key, headers=headers)
+        except KafkaError as exc:  # the record itself cannot be produced (too large): its headers still go
+            headers = dlq_headers(reason=reason, detail=f"{detail} (value left out: {exc!r})", topic=record.topic,
+                                  partition=record.partition, offset=record.offset, service=SERVICE)  # fmt: skip
+            sent = await aiokafka_producer().send(dlq_name, value=None, key=record.key, headers=headers)
+        svc.outbox.append(sent)
+
+    async def reroute(record: Any, partition: int) -> None:
+        """Produce ``record`` again, unchanged (key, value, timestamp, headers), to the partition that owns
+        its key. Its event id is kept, so a second copy (after a kill before the commit) is a duplicate."""
+        where = f"{record.topic}[{record.partition}]@{record.offset}"
+        if (record.partition, record.key) not in svc.misrouted_regions:
+            svc.misrouted_regions.add((record.partition, record.key))
+            log.warning("scoring.misrouted_key", where=where, key=record.key.decode(errors="replace"),
+                        owner=partition, hint="the publisher's client does not partition with murmur2")  # fmt: skip
+        headers = [*(record.headers or ()), (REROUTED_FROM, where.encode())]
+        try:
+            sent = await aiokafka_producer().send(source_name, value=record.value, key=record.key, headers=headers,
+                                                  partition=partition, timestamp_ms=record.timestamp)  # fmt: skip
+        except KafkaError as exc:  # this record cannot be produced again (too large for the producer)
+            await send_dlq(record, WRONG_PARTITION, f"key {record.key!r} belongs to partition {partition}; "
+                                                    f"it could not be produced there: {exc!r}")  # fmt: skip
+            return
+        svc.outbox.append(sent)
+        rerouted_counter.inc()
+
+    async def settle_outbox(sent: list[asyncio.Future[Any]]) -> None:
+        """Wait for the broker's acknowledgement of ``sent``; a send that failed stops the worker, so that
+        the records it stands for are not acknowledged (they come back after the restart)."""
+        for result in await asyncio.gather(*sent, return_exceptions=True):
+            if isinstance(result, BaseException):
+                log.error("scoring.send_failed", error=repr(result))
+                raise result
 
     async def flush(force: bool = False) -> None:
         """Persist changed region states, then acknowledge the records they hold."""
@@ -115,6 +168,7 @@ def build(settings: ScoringSettings) -> ScoringService:
             if not force and time.monotonic() - svc.last_persist < settings.persist_interval:
                 return
             ranges, svc.pending, svc.pending_count = svc.pending, {}, 0
+            sent, svc.outbox = svc.outbox, []
             t0 = time.perf_counter()
             for n, (region, data) in enumerate(scorer.take_unpersisted(), 1):
                 if n % 32 == 0:
@@ -123,6 +177,11 @@ def build(settings: ScoringSettings) -> ScoringService:
                     table[region.encode()] = data
             metrics.persist_seconds.observe(time.perf_counter() - t0)
             svc.last_persist = time.monotonic()
+            try:
+                await settle_outbox(sent)
+            except Exception as exc:
+                await app.crash(exc)
+                return
             consumer = app.consumer
             for tp, (first, last) in ranges.items():
                 faust_patches.ack_offsets(consumer, tp, first, last)
@@ -140,7 +199,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         """
         if not scores:
             return
-        producer = app.producer._ensure_producer()  # type: ignore[attr-defined]  # aiokafka's, as faust started it
+        producer = aiokafka_producer()
         if not score_partitions:
             count = len(await producer.partitions_for(scores_topic_name))
             score_partitions.update({r: faust_app.partition_of(r, count) for r in scorer.regions.regions})
@@ -177,12 +236,19 @@ def build(settings: ScoringSettings) -> ScoringService:
         if settings.error_policy == "crash":
             await app.crash(exc)
             return True
-        await send_dlq(record, "processing_error", repr(exc))
+        await send_dlq(record, INTERNAL_ERROR, repr(exc))
         return False
+
+    def learn_owner() -> None:
+        """Ownership by the murmur2 rule over the source topic's partitions (known once it is assigned)."""
+        count = app.consumer.topic_partitions(source_name) or DEFAULT_PARTITIONS
+        scorer.owner = lambda region: faust_app.partition_of(region, count)
 
     async def intake(tp: Any, records: list[Any]) -> None:
         """A partition's fetched records, straight from faust's consumer (faust_patches.route_topic_batches)."""
         generation = app.consumer_generation_id
+        if scorer.owner is None:
+            learn_owner()
         handle = scorer.handle
         age = max(0.0, time.time() - records[-1].timestamp / 1000)
         metrics.record_age.observe(age)
@@ -203,12 +269,17 @@ def build(settings: ScoringSettings) -> ScoringService:
                     metrics.events.labels("invalid").inc()
                     await send_dlq(record, result.reason, result.detail)
                     continue
+                if isinstance(result, Misrouted):
+                    await reroute(record, result.partition)
+                    continue
                 outcome_counter[result].inc()
                 if result is Outcome.LATE:
                     await send_dlq(record, "late", late_detail)
             first = svc.pending.get(tp, (chunk[0].offset, 0))[0]
             svc.pending[tp] = (first, chunk[-1].offset)
             svc.pending_count += len(chunk)
+            lag.handled[tp] = chunk[-1].offset + 1
+            lag.raise_end(tp, app.consumer.highwater(tp))
             if svc.pending_count >= settings.batch_max:
                 await flush(force=True)
             else:
@@ -238,16 +309,33 @@ def build(settings: ScoringSettings) -> ScoringService:
             scorer.state_for(key.decode())
         await publish(list(scorer.states))
 
-    @app.timer(interval=5.0)
-    async def lag() -> None:
-        await faust_app.export_lag(app, {source_name}, metrics.consumer_lag)
+    @app.timer(interval=1.0)
+    async def lag_ends() -> None:
+        # The log end offsets from the broker, so that the lag is true within a second even while no
+        # fetch returns (a partition whose records wait behind a long batch).
+        tps = list(held)
+        if not tps:
+            return
+        for tp, end in (await app.consumer.highwaters(*tps)).items():
+            lag.raise_end(tp, end)
+        for tp in tps:
+            if tp not in lag.handled:  # nothing handled yet since the assignment: where it starts
+                position = await app.consumer.position(tp)
+                if position is not None:
+                    lag.handled.setdefault(tp, position)
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def on_assigned(sender: Any, assigned: set[Any], **_: Any) -> None:
+        held.update(tp for tp in assigned if tp.topic == source_name)
 
     @app.on_partitions_revoked.connect  # type: ignore[arg-type]
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
-        parts = {tp.partition for tp in revoked if tp.topic == source.get_topic_name()}
-        if parts:
+        mine = {tp for tp in revoked if tp.topic == source_name}
+        held.difference_update(mine)
+        lag.forget(mine)
+        if mine:
             await flush(force=True)
-            scorer.forget_partitions(parts)
+            scorer.forget_partitions({tp.partition for tp in mine})
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def on_shutdown(sender: Any, **_: Any) -> None:
@@ -277,7 +365,8 @@ def build(settings: ScoringSettings) -> ScoringService:
     async def healthz(web: Any, request: Request) -> Response:
         return web.json({"status": "ok", "regions": len(scorer.states), "processed": scorer.processed})
 
-    _ = (score_events, tick, staleness, lag, on_revoked, on_shutdown, metrics_page, ScoresView, healthz)
+    _ = (score_events, tick, staleness, lag_ends, on_assigned, on_revoked, on_shutdown, metrics_page, ScoresView,
+         healthz)  # fmt: skip
     return svc
 
 

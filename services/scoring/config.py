@@ -10,6 +10,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pantau.config import REPO_ROOT
+from schemas.validation import DEFAULT_TIME_LIMITS, TimeLimits
 
 
 class ScoringSettings(BaseSettings):
@@ -24,6 +25,14 @@ class ScoringSettings(BaseSettings):
     store: Literal["rocksdb", "memory"] = "rocksdb"
     data_dir: Path = REPO_ROOT / ".pantau" / "scoring"
     allowed_lateness: timedelta = timedelta(minutes=5)
+    max_future: timedelta = Field(
+        default=DEFAULT_TIME_LIMITS.max_future,
+        description="observed_at may lie this far ahead of the worker's clock (as at ingest); later is refused.",
+    )
+    max_age: timedelta = Field(
+        default=DEFAULT_TIME_LIMITS.max_age,
+        description="observed_at may lie this far before the record's Kafka timestamp (as at ingest).",
+    )
     publish_interval: float = Field(
         default=0.1, gt=0, description="At most one RegionScore per region per interval (s), when caught up."
     )
@@ -50,6 +59,10 @@ class ScoringSettings(BaseSettings):
         description="A worker silent this long (s) is dropped from the group; lower = faster failover.",
     )
     log_level: str = "INFO"
+
+    @property
+    def time_limits(self) -> TimeLimits:
+        return TimeLimits(max_future=self.max_future, max_age=self.max_age)
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name

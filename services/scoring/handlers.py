@@ -2,6 +2,12 @@
 
 The faust app (app.py) feeds it records, persists what it says changed, publishes what it says is
 due and acknowledges records only after the state that holds them is persisted.
+
+Records of ``indicator-events`` get exactly the checks ingest applies (schemas/validation.py): strict
+types, keys, bounds, and event times against this worker's own clock. Kafka-native publishers write
+to the topic directly, so nothing that arrives here is trusted more than what arrives at ingest.
+A record whose key another partition owns is not applied here: it is ``Misrouted`` (app.py sends it
+on to its owner; docs/decisions/0005-partition-ownership.md).
 """
 
 from __future__ import annotations
@@ -11,13 +17,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
-
-from schemas.events import IndicatorEvent
 from schemas.framework import Framework
 from schemas.regions import RegionRegistry
 from schemas.scores import RegionScore
-from schemas.validation import check_event
+from schemas.validation import (
+    DEFAULT_TIME_LIMITS,
+    EMPTY_VALUE,
+    Problem,
+    TimeLimits,
+    check_event,
+    dead_letter_reason,
+    validate_event_json,
+)
 from services.scoring.domain import Outcome, RegionState, apply_reading, reading_from_event, score_region
 from services.scoring.domain.codec import ScoreEncoder, decode_state, encode_state
 from services.scoring.domain.scoring import ScoreCache
@@ -31,13 +42,17 @@ class Rejection:
     reason: str
     detail: str
 
+    @classmethod
+    def of(cls, problems: list[Problem]) -> Rejection:
+        """The rejection of an event with these problems: the first one's reason, all of them in the detail."""
+        return cls(dead_letter_reason(problems[0]), "; ".join(map(str, problems)))
 
-def describe_validation_error(exc: ValidationError) -> str:
-    parts = []
-    for e in exc.errors()[:5]:
-        loc = ".".join(str(x) for x in e["loc"]) or "(record)"
-        parts.append(f"{loc}: {e['msg']}")
-    return "; ".join(parts)
+
+@dataclass(frozen=True)
+class Misrouted:
+    """A valid record on a partition that does not own its key: it belongs to ``partition``."""
+
+    partition: int
 
 
 class Scorer:
@@ -51,7 +66,11 @@ class Scorer:
         publish_interval: float,
         load: Callable[[str], bytes | None] = lambda _k: None,
         clock: Callable[[], float] = time.time,
+        limits: TimeLimits = DEFAULT_TIME_LIMITS,
+        owner: Callable[[str], int] | None = None,
     ) -> None:
+        """``owner`` gives the partition that owns a region's key (the murmur2 rule); None checks no
+        ownership (an offline replay, where one process reads every partition)."""
         self.framework = framework
         self.indicators = framework.indicator_map
         self.regions = regions
@@ -60,6 +79,9 @@ class Scorer:
         self.publish_interval = publish_interval
         self.load = load
         self.clock = clock
+        self.limits = limits
+        self.owner = owner
+        self._owners: dict[str, int] = {}
         self.states: dict[str, RegionState] = {}
         self.partition_of: dict[str, int] = {}
         self.pending_latency: dict[str, list[float]] = {}  # region -> Kafka timestamps not yet published
@@ -87,21 +109,27 @@ class Scorer:
 
     def handle(
         self, key: bytes | None, value: bytes | None, partition: int, offset: int, timestamp: float
-    ) -> Outcome | Rejection:
-        """Decode, validate and apply one record. Never raises for bad input."""
+    ) -> Outcome | Rejection | Misrouted:
+        """Decode, validate and apply one record (``timestamp``: its Kafka timestamp, seconds). Never
+        raises for bad input."""
         self.processed += 1
         if value is None:
-            return Rejection("empty_value", "record has no value")
-        try:
-            ev = IndicatorEvent.model_validate_json(value)
-        except ValidationError as exc:
-            reason = "undecodable" if any(e["type"] == "json_invalid" for e in exc.errors()) else "schema_invalid"
-            return Rejection(reason, describe_validation_error(exc))
-        record_key = None if key is None else key.decode(errors="replace")
-        problem = check_event(ev, self.regions, self.framework, key=record_key)
+            return Rejection(EMPTY_VALUE, "record has no value")
+        ev = validate_event_json(value)
+        if isinstance(ev, list):
+            return Rejection.of(ev)
+        problem = check_event(ev, self.regions, self.framework, key=key, keyed=True, limits=self.limits,
+                              now=datetime.fromtimestamp(self.clock(), UTC),
+                              arrived=datetime.fromtimestamp(timestamp, UTC))  # fmt: skip
         if problem is not None:
-            return Rejection(problem.code, str(problem))
+            return Rejection.of([problem])
         region = ev.region_code
+        if self.owner is not None:
+            home = self._owners.get(region)
+            if home is None:
+                home = self._owners[region] = self.owner(region)
+            if home != partition:
+                return Misrouted(home)
         ind = self.indicators[ev.indicator_id]
         state = self.state_for(region)
         self.partition_of[region] = partition

@@ -71,6 +71,58 @@ class ScoreGauges(Collector):
         yield from families
 
 
+class ConsumerLag(Collector):
+    """Records of the input partitions not yet handled: log end offset minus the next offset to handle.
+
+    Computed at scrape time from what the worker has handled up to this moment (``handled``, set as
+    batches are applied) and the partitions' end offsets (``ends``, from the broker every second, and
+    raised by the fetches' high watermarks in between), so that the figure is at most a second behind
+    the log. Only the partitions assigned now have a series (``assigned``): one that moved to another
+    worker disappears here (a stale value would be summed with the new owner's).
+    """
+
+    NAME = "pantau_scoring_consumer_lag_messages"
+
+    def __init__(self) -> None:
+        #: (topic, partition) pairs this worker is assigned now.
+        self.assigned: Callable[[], Iterable[tuple[str, int]]] = tuple
+        #: (topic, partition) -> a log end offset (the next offset the broker will write).
+        self.ends: dict[tuple[str, int], int] = {}
+        #: (topic, partition) -> the next offset to handle (the last handled one + 1).
+        self.handled: dict[tuple[str, int], int] = {}
+
+    def raise_end(self, tp: tuple[str, int], end: int | None) -> None:
+        if end is not None and end > self.ends.get(tp, -1):
+            self.ends[tp] = end
+
+    def forget(self, tps: Iterable[tuple[str, int]]) -> None:
+        """Partitions revoked: what was handled there says nothing about their next assignment."""
+        for tp in tps:
+            self.handled.pop(tp, None)
+            self.ends.pop(tp, None)
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        out = {}
+        for tp in list(self.assigned()):
+            end, done = self.ends.get(tp), self.handled.get(tp)
+            if end is not None and done is not None:
+                out[(tp[0], tp[1])] = max(0, end - done)
+        return out
+
+    def describe(self) -> Iterator[GaugeMetricFamily]:
+        yield self._family()
+
+    def _family(self) -> GaugeMetricFamily:
+        return GaugeMetricFamily(self.NAME, "Log end offset minus the next offset to handle, per input partition.",
+                                 labels=["topic", "partition"])  # fmt: skip
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = self._family()
+        for (topic, partition), value in sorted(self.lag().items()):
+            family.add_metric([topic, str(partition)], value)
+        yield family
+
+
 class ScoringMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -98,13 +150,12 @@ class ScoringMetrics:
         self.scores_published = Counter(
             "pantau_region_scores_published_total", "RegionScore records published.", registry=r
         )
-        self.consumer_lag = Gauge(
-            "pantau_scoring_consumer_lag_messages", "High watermark minus position, per input partition.",
-            ["topic", "partition"], registry=r,
-        )  # fmt: skip
+        #: Set ``consumer_lag.assigned``; the service keeps its offsets current.
+        self.consumer_lag = ConsumerLag()
+        r.register(self.consumer_lag)
         self.regions = Gauge("pantau_scoring_regions", "Regions whose state this worker holds.", registry=r)
         self.persist_seconds = Histogram(
             "pantau_scoring_persist_seconds", "Time to write changed region states to the table.", registry=r
         )
-        for outcome in ("scored", "duplicate", "late", "superseded", "invalid", "error"):
+        for outcome in ("scored", "duplicate", "late", "superseded", "rerouted", "invalid", "error"):
             self.events.labels(outcome)

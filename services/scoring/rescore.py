@@ -2,7 +2,7 @@
 
 The replay reads ``indicator-events`` from the beginning to the end offsets seen at start (no consumer
 group, so the live workers are not disturbed), applies every record with the same handler as the
-live service, and writes one RegionScore per region to a topic of that framework version,
+live service (the same checks), and writes one RegionScore per region to a topic of that framework version,
 ``region-scores.<framework id>-<version>`` (compacted), keyed by region code.
 """
 
@@ -24,7 +24,7 @@ from schemas.regions import default_registry
 from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
 from services.scoring.domain.state import to_micros
-from services.scoring.handlers import Rejection, Scorer
+from services.scoring.handlers import Misrouted, Rejection, Scorer
 from services.scoring.metrics import ScoringMetrics
 
 
@@ -50,8 +50,11 @@ def rescore(
     at: datetime,
     progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> RescoreReport:
+    # No partition ownership: one process reads every partition into one state per region. A record a
+    # live worker re-routed is here twice (where it was written, and its copy on the owning partition)
+    # with one event id: the second is a duplicate (docs/decisions/0005-partition-ownership.md).
     scorer = Scorer(framework, default_registry(), ScoringMetrics(), lateness_us=to_micros(lateness),
-                    publish_interval=0.0)  # fmt: skip
+                    publish_interval=0.0, owner=None)  # fmt: skip
     report = RescoreReport(topic=output_topic(framework, target_base))
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
                              max_poll_records=5000)  # fmt: skip
@@ -72,6 +75,7 @@ def rescore(
                     if rec.offset >= end[tp]:
                         continue
                     result = scorer.handle(rec.key, rec.value, rec.partition, rec.offset, rec.timestamp / 1000)
+                    assert not isinstance(result, Misrouted)  # no owner: no ownership check
                     report.outcomes[result.reason if isinstance(result, Rejection) else result.value] += 1
                     report.records += 1
                 if consumer.position(tp) >= end[tp]:

@@ -25,6 +25,7 @@ from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook
 
 from schemas.alerts import AlertEvent
+from schemas.events import IndicatorEvent
 from tests.builders import an_indicator_event
 from tests.integration.helpers import (
     TINY_FRAMEWORK,
@@ -39,6 +40,7 @@ from tests.integration.helpers import (
 
 SECRET = "whsec_" + base64.b64encode(b"pantau-e2e-test-secret-0123456789").decode()
 REGION = "32.73"
+OTHER = "35.78"  # Kota Surabaya: another office, another province
 
 
 class WebhookReceiver:
@@ -48,17 +50,24 @@ class WebhookReceiver:
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
         self.refused: list[tuple[str, dict[str, str], bytes]] = []
         self.down_until = 0.0
+        self.hang: dict[str, float] = {}  # path -> seconds to sit on each request before refusing it
+        self.received_at: dict[str, float] = {}  # webhook-id -> when it was accepted
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
                 request = (self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                if time.time() < outer.down_until:
+                if self.path in outer.hang:
+                    time.sleep(outer.hang[self.path])
+                    outer.refused.append(request)
+                    self.send_response(503)
+                elif time.time() < outer.down_until:
                     outer.refused.append(request)
                     self.send_response(503)
                 else:
                     outer.requests.append(request)
+                    outer.received_at.setdefault(request[1].get("webhook-id", ""), time.time())
                     self.send_response(200)
                 self.end_headers()
 
@@ -110,6 +119,11 @@ regions:
     milestones:
       - {{due: 2020-01-01, targets: {{index: 3.0}}}}
       - {{due: 2035-01-01, targets: {{index: 3.0}}}}
+  "{OTHER}":
+    plan_id: surabaya-test
+    milestones:
+      - {{due: 2020-01-01, targets: {{index: 3.0}}}}
+      - {{due: 2035-01-01, targets: {{index: 3.0}}}}
 """
 
 
@@ -123,6 +137,11 @@ regions:
     emails: [walikota@bandung.example]
     webhooks:
       - url: {webhook_url}/region
+        secret: {SECRET}
+  "{OTHER}":
+    name: Kantor Wali Kota Surabaya
+    webhooks:
+      - url: {webhook_url}/other
         secret: {SECRET}
 provinces:
   "32":
@@ -145,6 +164,12 @@ def _events(at: datetime, uptime: float, response_h: float, pm25: float) -> list
         an_indicator_event(region_code=REGION, indicator_id="ENV_PM25", value=pm25, unit="ug/m3", observed_at=at),
     ]
     return [(e.region_code.encode(), e.model_dump_json().encode()) for e in evs]
+
+
+def _in(region: str, records: list[tuple[bytes | None, bytes]]) -> list[tuple[bytes | None, bytes]]:
+    """The same readings for another region."""
+    events = [IndicatorEvent.model_validate_json(v).model_copy(update={"region_code": region}) for _, v in records]
+    return [(region.encode(), e.model_dump_json().encode()) for e in events]
 
 
 @dataclass
@@ -370,3 +395,39 @@ def test_a_notification_that_failed_all_its_retries_is_delivered_later(stack: St
     emails = [m for m in stack.mailbox.messages if "walikota@bandung.example" in m["To"]
               and "Bandung" in m["Subject"]]  # fmt: skip
     assert len({m["Message-ID"] for m in emails}) == len(emails)
+
+
+def test_a_failing_office_delays_nobody_and_gets_its_own_notification_after_the_escalation(stack: Stack) -> None:
+    """Bandung's gateway hangs on every request; Surabaya's is up. Surabaya hears at once; Bandung's
+    alert escalates to its province meanwhile; when Bandung's gateway is back it gets the firing
+    notification it missed (its own id and level), not the province's escalation."""
+    stack.hooks.hang["/hook/region"] = 3.0  # longer than the 1 s webhook timeout: each attempt times out
+    stack.start_alerts(ALERTS_ESCALATE_AFTER="PT8S", ALERTS_WEBHOOK_TIMEOUT="1", ALERTS_RETRIES="1",
+                       ALERTS_RETRY_BASE="0.1", ALERTS_REDELIVER_AFTER="PT2S")  # fmt: skip
+    stack.produce(_events(T_BAD, **BAD) + _in(OTHER, _events(T_BAD, **BAD)))
+    other = wait_for("Surabaya's firing webhook", lambda: stack.hook(region_code=OTHER, kind="behind_trajectory",
+                     state="firing"), timeout=90)  # fmt: skip
+    firing = next(a for a in stack.transitions() if a.region_code == OTHER and a.state.value == "firing"
+                  and a.kind.value == "behind_trajectory")  # fmt: skip
+    # Written to the topic, then delivered: within 2 s, while Bandung's attempts hang 1 s each.
+    assert stack.hooks.received_at[other["headers"]["webhook-id"]] - firing.at.timestamp() < 2.0
+    refused = wait_for("Bandung's attempts refused", lambda: [r for r in stack.hooks.refused
+                       if r[0] == "/hook/region"], timeout=60)  # fmt: skip
+    bandung_id = json.loads(refused[0][2])["alert_id"]
+    up = wait_for("Bandung's alert escalated to the province", lambda: stack.hook(
+        alert_id=bandung_id, level="province"), timeout=60)  # fmt: skip
+    assert up["path"] == "/hook/province"
+    del stack.hooks.hang["/hook/region"]  # Bandung's gateway is back
+    late = wait_for("Bandung's own firing notification, delivered later", lambda: stack.hook(
+        alert_id=bandung_id, level="region", state="firing"), timeout=60)  # fmt: skip
+    bandung_firing = next(a for a in stack.transitions() if a.alert_id == bandung_id and a.state.value == "firing"
+                          and a.escalation.value == "region")  # fmt: skip
+    assert late["path"] == "/hook/region" and late["alert"]["escalation"] == "region"
+    assert late["headers"]["webhook-id"] == f"{bandung_firing.transition_id}-region"
+    # Only that notification (and others meant for the region) reached the region's gateway, each once.
+    to_region = [
+        h for p, h, b in stack.hooks.requests if p == "/hook/region" and json.loads(b)["alert_id"] == bandung_id
+    ]
+    assert all(json.loads(b)["level"] == "region" for p, _, b in stack.hooks.requests if p == "/hook/region")
+    ids = [h["webhook-id"] for h in to_region]
+    assert len(ids) == len(set(ids)) and f"{bandung_firing.transition_id}-region" in ids

@@ -59,10 +59,10 @@ class Ingest:
         return read_all(self.bootstrap, self.topic("indicator-events"))
 
 
-def request(method: str, url: str, data: bytes | None, headers: dict[str, str]) -> Answer:
+def request(method: str, url: str, data: bytes | None, headers: dict[str, str], timeout: float = 30) -> Answer:
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             status, hdrs, raw = resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as exc:
         status, hdrs, raw = exc.code, dict(exc.headers), exc.read()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import subprocess
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -335,3 +337,161 @@ def test_a_second_worker_joining_under_load_loses_and_doubles_nothing(
     assert all(n > 0 for n in scored), scored
     latest = _latest_scores(kafka_bootstrap, prefix + "region-scores")
     assert {r: latest[r].events_applied for r in regions} == dict.fromkeys(regions, 60)
+
+
+def _produce_like_librdkafka(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> list[int]:
+    """Produce as a Kafka-native publisher at its client's defaults: confluent-kafka (librdkafka),
+    whose default partitioner is consistent_random (CRC32 of the key), not murmur2. The partitions
+    the records landed on, in order."""
+    from confluent_kafka import KafkaError, Message, Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True})
+    landed: list[int | None] = [None] * len(records)
+    errors: list[KafkaError] = []
+
+    def delivered(n: int) -> Callable[[KafkaError | None, Message], None]:
+        def report(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                errors.append(err)
+            else:
+                landed[n] = msg.partition()
+
+        return report
+
+    for n, (key, value) in enumerate(records):
+        producer.produce(topic, value=value, key=key, on_delivery=delivered(n))
+    assert producer.flush(30) == 0 and not errors, errors
+    assert all(p is not None for p in landed)
+    return [p for p in landed if p is not None]
+
+
+def _metrics(port: int) -> str:
+    return http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
+
+
+def test_a_kafka_native_publisher_at_librdkafka_defaults_is_validated_and_rerouted_and_nothing_is_lost(
+    kafka_bootstrap: str, start_scoring: Callable, unique: str
+) -> None:
+    """Issue 11, D1-D4, written straight into indicator-events by confluent-kafka at its defaults, then
+    a SIGTERM restart and a SIGKILL restart: every bad record is dead-lettered with its reason, every
+    record on the wrong partition is applied once on the partition that owns its key, and the
+    region's events_applied equals the distinct accepted events counted here by hand."""
+    region, key = "36.02", b"36.02"
+    app_id = f"scoring-{unique}"
+    now = datetime.now(UTC).replace(microsecond=0)
+    t0 = now - timedelta(minutes=3)  # readings t0 .. t0+70 s: all within the 5-minute lateness of each other
+
+    @functools.cache  # pm(5) is one event, however often it is sent
+    def pm(n: int) -> IndicatorEvent:
+        return _event(region, "ENV_PM25", 10.0 + n, "ug/m3", t0 + timedelta(seconds=n))
+
+    @functools.cache
+    def ipm(n: int) -> IndicatorEvent:
+        return _event(region, "IPM", 70.0 + n / 10, "index 0-100", t0 + timedelta(seconds=n))
+
+    def rec(ev: IndicatorEvent, k: bytes | None = key) -> tuple[bytes | None, bytes]:
+        return k, ev.model_dump_json().encode()
+
+    d1 = pm(100)
+    d1_value = d1.model_dump_json().encode().replace(b'"value":110.0', b'"value":"110.0"')
+    assert d1_value != d1.model_dump_json().encode()
+    d2_pm = _event(region, "ENV_PM25", 12.0, "ug/m3", now + timedelta(days=400))
+    d2_ipm = _event(region, "IPM", 99.0, "index 0-100", now + timedelta(days=400))
+    d3_null, d3_empty = pm(101), pm(102)
+
+    svc1, prefix, port1 = start_scoring(SCORING_APP_ID=app_id)
+    topic = prefix + "indicator-events"
+    _wait_until_ready(port1)
+    # Batch A, first worker. The future readings come first: the valid ones after them must be scored.
+    publisher = [(key, d1_value), rec(d2_pm), rec(d2_ipm), rec(d3_null, None), rec(d3_empty, b""), rec(ipm(0)),
+                 *(rec(pm(n)) for n in range(20)), rec(pm(5))]  # fmt: skip  # pm(5) twice: a publisher duplicate
+    landed = _produce_like_librdkafka(kafka_bootstrap, topic, publisher)
+    assert {p for (k, _), p in zip(publisher, landed, strict=True) if k == key} == {3}  # CRC32; murmur2 says 4
+    produce(kafka_bootstrap, topic, [rec(pm(n)) for n in range(20, 30)])  # the project's client: partition 4
+    accepted = 1 + 20 + 10  # ipm(0), pm(0..19), pm(20..29)
+
+    def applied(n: int) -> Callable[[], RegionScore | None]:
+        def check() -> RegionScore | None:
+            s = _latest_scores(kafka_bootstrap, prefix + "region-scores").get(region)
+            return s if s is not None and s.events_applied == n else None
+
+        return check
+
+    wait_for(f"{region} scored from {accepted} events", applied(accepted), timeout=60)
+    assert svc1.stop() == 0, svc1.tail()
+
+    # Batch B, a second worker that persists and commits nothing before it is killed.
+    svc2, _, port2 = start_scoring(SCORING_APP_ID=app_id, SCORING_PERSIST_INTERVAL="60",
+                                   SCORING_COMMIT_INTERVAL="60")  # fmt: skip
+    _wait_until_ready(port2)
+    assert set(_produce_like_librdkafka(kafka_bootstrap, topic, [rec(pm(n)) for n in range(40, 60)])) == {3}
+    produce(kafka_bootstrap, topic, [rec(ipm(n)) for n in range(1, 5)])
+    accepted += 20 + 4
+
+    def copies() -> list[Any]:
+        return [r for r in read_all(kafka_bootstrap, topic)
+                if "pantau.rerouted.from" in read_headers(r.headers)]  # fmt: skip
+
+    wait_for("batch B's 20 re-routed copies in the topic", lambda: len(copies()) == 22 + 20, timeout=60)
+    wait_for(f"{region} at {accepted} in memory", applied(accepted), timeout=60)
+    svc2.kill()
+
+    # Batch C, a third worker: batch B comes back (nothing was committed), is re-routed once more, and
+    # each event counts once.
+    svc3, _, port3 = start_scoring(SCORING_APP_ID=app_id)
+    _wait_until_ready(port3)
+    assert set(_produce_like_librdkafka(kafka_bootstrap, topic, [rec(pm(n)) for n in range(60, 70)] + [rec(ipm(2))])) \
+        == {3}  # fmt: skip
+    produce(kafka_bootstrap, topic, [rec(pm(45))])  # again, through the project's client
+    accepted += 10
+    assert accepted == 65
+    wait_for(f"{region} scored from {accepted} events", applied(accepted), timeout=120)
+
+    def drained() -> bool:
+        text = _metrics(port3)
+        lags = [float(ln.rsplit(" ", 1)[1]) for ln in text.splitlines()
+                if ln.startswith("pantau_scoring_consumer_lag_messages{")]  # fmt: skip
+        return len(lags) == 12 and sum(lags) == 0
+
+    wait_for("the third worker to have handled everything", drained, timeout=60)
+    time.sleep(1.0)  # any publication after the last record
+    final = _latest_scores(kafka_bootstrap, prefix + "region-scores")[region]
+    assert final.events_applied == 65
+    ipm_score = next(i for i in final.indicators if i.indicator_id == "IPM")
+    assert ipm_score.value == pytest.approx(70.4)  # ipm(4): the newest; the +400-day 99.0 never counted
+
+    # Copies: 22 from batch A (ipm(0), pm(0..19), the duplicate pm(5)), batch B's 20 twice (before and
+    # after the kill), 11 from batch C; all on partition 4, and nowhere else.
+    all_copies = copies()
+    assert len(all_copies) == 22 + 40 + 11 and {r.partition for r in all_copies} == {4}
+    # The third worker re-routed batch B again and batch C; on partition 4 it went through batch B's 20
+    # first copies, ipm(1..4), the 20 second copies, batch C's 11 copies and pm(45): 56 records, each
+    # scored or a duplicate (by offset, when the second worker had persisted it, or by event id).
+    text = _metrics(port3)
+    assert metric(text, "pantau_scoring_events_total", outcome="rerouted") == 20 + 11
+    scored, dup = (metric(text, "pantau_scoring_events_total", outcome=o) or 0 for o in ("scored", "duplicate"))
+    assert scored + dup == 20 + 4 + 20 + 11 + 1 and dup >= 20 + 2
+
+    # Dead letters: each bad record once, with its reason (by source offset, as written).
+    dead = {}
+    for r in read_all(kafka_bootstrap, prefix + "indicator-events.dlq"):
+        h = read_headers(r.headers)
+        dead[(h["pantau.dlq.source.partition"], h["pantau.dlq.source.offset"])] = r
+    by_event = {}
+    for r in dead.values():
+        h = read_headers(r.headers)
+        by_event[json.loads(r.value)["event_id"]] = (h["pantau.dlq.reason"], h["pantau.dlq.detail"])
+    assert len(dead) == 5
+    assert {e: reason for e, (reason, _) in by_event.items()} == {
+        str(d1.event_id): "schema_invalid", str(d2_pm.event_id): "observed_in_future",
+        str(d2_ipm.event_id): "observed_in_future", str(d3_null.event_id): "key_mismatch",
+        str(d3_empty.event_id): "key_mismatch",
+    }  # fmt: skip
+    assert by_event[str(d1.event_id)][1] == "value: Input should be a valid number"
+    assert by_event[str(d3_null.event_id)][1] == f"region_code: '{region}' the record has no key"
+    assert "is more than 5 minutes ahead of" in by_event[str(d2_pm.event_id)][1]
+
+    # The region's state was only ever written on the partition that owns it (D4: never on 3).
+    changelog = [r for r in read_all(kafka_bootstrap, f"{app_id}-region-state-changelog") if r.key == key]
+    assert changelog and {r.partition for r in changelog} == {4}
+    assert svc3.stop() == 0, svc3.tail()

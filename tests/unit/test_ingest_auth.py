@@ -115,12 +115,17 @@ def test_scope_allows_exactly_its_regions_and_provinces(scope: Scope, region: st
 class RecordingWriter:
     """Stands in for Kafka in unit tests: acknowledges everything and keeps what it was given."""
 
+    ready = True
+
     def __init__(self) -> None:
         self.records: list[Record] = []
 
     async def write(self, records: list[Record]) -> list[bool]:
         self.records.extend(records)
         return [True] * len(records)
+
+    async def settle(self, records: list[Record], since_ms: int) -> list[bool]:
+        raise AssertionError("nothing is in doubt when every write is acknowledged")
 
 
 @settings(max_examples=60, deadline=None)
@@ -138,6 +143,7 @@ def test_a_batch_is_written_whole_or_not_at_all_by_scope(scope: Scope, picks: li
         RecentIds(100, 60.0),
         IngestMetrics(CollectorRegistry()),
         topic="out",
+        dlq_topic="dlq",
         clock=lambda: NOW,
     )
     items = [an_event_doc(region_code=r, indicator_id=i, observed_at=NOW.isoformat()) for r, i in picks]

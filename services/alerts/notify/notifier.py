@@ -117,18 +117,15 @@ class Notifier:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    def _policy(self, timeout: float) -> RetryPolicy:
+    def _policy(self, timeout: float, retries: int | None = None) -> RetryPolicy:
         s = self.settings
-        return RetryPolicy(retries=s.retries, base=s.retry_base, max_wait=s.retry_max_wait, attempt_timeout=timeout)
+        return RetryPolicy(retries=s.retries if retries is None else retries, base=s.retry_base,
+                           max_wait=s.retry_max_wait, attempt_timeout=timeout)  # fmt: skip
 
     # -- the entry point ---------------------------------------------------------------------------
 
-    async def deliver(self, n: Notification, *, skip: Collection[str] = ()) -> DeliveryReport:
-        """Send ``n`` on every channel to the office of its level; the outcome of each destination.
-
-        ``skip`` holds :attr:`ChannelOutcome.key` values already delivered (a re-delivery after a
-        failure or a restart sends only what is missing; the ids stay the same).
-        """
+    def _jobs(self, n: Notification) -> tuple[str | None, list[tuple[Channel, str, Callable[[], Awaitable[Any]]]]]:
+        """The contacts entry that answers for ``n``'s level, and one job per destination of ``n``."""
         who = self.contacts.recipients(n.alert, n.level)
         office = who.office
         jobs: list[tuple[Channel, str, Callable[[], Awaitable[Any]]]] = []
@@ -136,25 +133,58 @@ class Notifier:
             jobs += self._webhook_jobs(n, office)
             if office.emails and self.smtp is not None:
                 jobs.append(("email", ", ".join(office.emails), self._email_job(n, office)))
+        if self.alertmanager is not None and n.alert.state in _AM_STATES:
+            jobs.append(("alertmanager", self.alertmanager.url, self._alertmanager_job([(n.alert, n.level)])))
+        return who.entry, jobs
+
+    def destinations(self, n: Notification) -> list[str]:
+        """The :attr:`ChannelOutcome.key` of every destination ``n`` goes to (none: nobody to tell)."""
+        _, jobs = self._jobs(n)
+        if not jobs:
+            log.warning("nobody to notify: no contacts entry and no channel for this level",
+                        notification_id=n.id, alert_id=n.alert.alert_id, level=n.level)  # fmt: skip
+        return [f"{ch}:{dest}" for ch, dest, _ in jobs]
+
+    async def deliver_to(self, n: Notification, destination: str) -> ChannelOutcome:
+        """One attempt of ``n`` to one destination (a key from :meth:`destinations`); never raises.
+
+        No retries here: the caller keeps the notification and tries again later (its outbox).
+        """
+        _, jobs = self._jobs(n)
+        for ch, dest, job in jobs:
+            if f"{ch}:{dest}" == destination:
+                outcome = await self._attempt(n, ch, dest, job, retries=0)
+                log.info("notification delivered" if outcome.outcome == "sent" else "notification attempt failed",
+                         notification_id=n.id, alert_id=n.alert.alert_id, level=n.level, destination=destination,
+                         error=outcome.error)  # fmt: skip
+                return outcome
+        channel, _, dest = destination.partition(":")
+        return ChannelOutcome(channel if channel in ("webhook", "email") else "alertmanager", dest, "skipped",  # type: ignore[arg-type]
+                              error="no longer a destination of this notification (contacts changed)")  # fmt: skip
+
+    async def deliver(self, n: Notification, *, skip: Collection[str] = ()) -> DeliveryReport:
+        """Send ``n`` on every channel to the office of its level; the outcome of each destination.
+
+        ``skip`` holds :attr:`ChannelOutcome.key` values already delivered (a re-delivery after a
+        failure or a restart sends only what is missing; the ids stay the same).
+        """
+        entry, jobs = self._jobs(n)
         skipped: list[ChannelOutcome] = []
-        if self.alertmanager is not None:
-            if n.alert.state in _AM_STATES:
-                jobs.append(("alertmanager", self.alertmanager.url, self._alertmanager_job([(n.alert, n.level)])))
-            else:
-                skipped.append(ChannelOutcome("alertmanager", self.alertmanager.url, "skipped",
-                                              error=f"state {n.alert.state} is not pushed"))  # fmt: skip
+        if self.alertmanager is not None and n.alert.state not in _AM_STATES:
+            skipped.append(ChannelOutcome("alertmanager", self.alertmanager.url, "skipped",
+                                          error=f"state {n.alert.state} is not pushed"))  # fmt: skip
         outcomes = [ChannelOutcome(ch, dest, "skipped", error="already sent") for ch, dest, _ in jobs
                     if f"{ch}:{dest}" in skip]  # fmt: skip
         pending = [(ch, dest, job) for ch, dest, job in jobs if f"{ch}:{dest}" not in skip]
         done = await asyncio.gather(*(self._attempt(n, ch, dest, job) for ch, dest, job in pending))
-        report = DeliveryReport(n.id, n.level, who.entry, (*done, *outcomes, *skipped))
+        report = DeliveryReport(n.id, n.level, entry, (*done, *outcomes, *skipped))
         if not report.outcomes:
             log.warning("nobody to notify: no contacts entry and no channel for this level",
                         notification_id=n.id, alert_id=n.alert.alert_id, level=n.level)  # fmt: skip
             return report
         log.info(
             "notification delivered" if report.complete else "notification not fully delivered",
-            notification_id=n.id, alert_id=n.alert.alert_id, level=n.level, entry=who.entry,
+            notification_id=n.id, alert_id=n.alert.alert_id, level=n.level, entry=entry,
             sent=[o.key for o in report.sent], failed=[f"{o.key}: {o.error}" for o in report.failed],
         )  # fmt: skip
         return report
@@ -232,7 +262,12 @@ class Notifier:
     # -- bookkeeping -------------------------------------------------------------------------------
 
     async def _attempt(
-        self, n: Notification | None, channel: Channel, destination: str, job: Callable[[], Awaitable[T]]
+        self,
+        n: Notification | None,
+        channel: Channel,
+        destination: str,
+        job: Callable[[], Awaitable[T]],
+        retries: int | None = None,
     ) -> ChannelOutcome:
         m = self.metrics
         timeout = {"webhook": self.settings.webhook_timeout, "email": self.settings.smtp_timeout,
@@ -244,7 +279,7 @@ class Notifier:
                      notification_id=n.id if n else None, error=str(exc), wait_s=round(wait, 3))  # fmt: skip
 
         try:
-            _, attempts = await self._policy(timeout).run(
+            _, attempts = await self._policy(timeout, retries).run(
                 job, on_attempt=m.attempts.labels(channel).inc, on_retry=on_retry
             )
         except DeliveryError as exc:

@@ -1,9 +1,17 @@
-"""A bounded memory of recently written event ids, so that a resubmitted event is not written twice.
+"""A bounded memory of recently written events, so that a resubmitted event is not written twice.
 
-Its reach, on purpose: one process, since it started, at most ``capacity`` ids, each for at most
+An event is known by its :data:`DedupeKey`, (publisher, region, event id): an id is unique within
+what one key may write, so a publisher cannot suppress another's events by reusing their ids (ids
+of CSV imports and NGSI-LD entities are deterministic, hence predictable).
+
+Its reach, on purpose: one process, since it started, at most ``capacity`` keys, each for at most
 ``window`` seconds after it was written. Beyond that a resubmission is written again, and the
 scoring service (which dedupes on ``event_id`` within its allowed lateness) absorbs it: Kafka is
 at-least-once anyway, so every consumer must be idempotent.
+
+``WRITTEN`` means the broker acknowledged the write: only then may a resubmission be answered
+``duplicate``. ``PENDING`` covers a write in flight and one whose outcome is in doubt; the handler
+makes a resubmission wait for it instead of answering.
 """
 
 from __future__ import annotations
@@ -13,11 +21,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from enum import StrEnum
 
+#: (publisher id, region code, event id in canonical form).
+DedupeKey = tuple[str, str, str]
+
 
 class Seen(StrEnum):
     NEW = "new"
-    PENDING = "pending"  # being written by a request in flight
-    WRITTEN = "written"
+    PENDING = "pending"  # being written, or written in doubt: its outcome is not known yet
+    WRITTEN = "written"  # the broker acknowledged it
 
 
 class RecentIds:
@@ -25,39 +36,39 @@ class RecentIds:
         self.capacity = capacity
         self.window = window
         self.clock = clock
-        self._written: OrderedDict[str, float] = OrderedDict()  # id -> when written, oldest first
-        self._pending: set[str] = set()
+        self._written: OrderedDict[DedupeKey, float] = OrderedDict()  # key -> when written, oldest first
+        self._pending: set[DedupeKey] = set()
 
     def __len__(self) -> int:
         return len(self._written)
 
-    def status(self, event_id: str) -> Seen:
-        if event_id in self._pending:
+    def status(self, key: DedupeKey) -> Seen:
+        if key in self._pending:
             return Seen.PENDING
-        at = self._written.get(event_id)
+        at = self._written.get(key)
         if at is not None and self.clock() - at <= self.window:
             return Seen.WRITTEN
         return Seen.NEW
 
-    def reserve(self, event_id: str) -> bool:
-        """Mark ``event_id`` as being written; False when it is written or pending already."""
-        if self.status(event_id) is not Seen.NEW:
+    def reserve(self, key: DedupeKey) -> bool:
+        """Mark ``key`` as being written; False when it is written or pending already."""
+        if self.status(key) is not Seen.NEW:
             return False
-        self._pending.add(event_id)
+        self._pending.add(key)
         return True
 
-    def confirm(self, event_id: str) -> None:
+    def confirm(self, key: DedupeKey) -> None:
         """The broker acknowledged it: remember it (evicting the oldest beyond capacity or window)."""
-        self._pending.discard(event_id)
+        self._pending.discard(key)
         now = self.clock()
-        self._written[event_id] = now
-        self._written.move_to_end(event_id)
+        self._written[key] = now
+        self._written.move_to_end(key)
         while self._written:
             oldest, at = next(iter(self._written.items()))
             if len(self._written) <= self.capacity and now - at <= self.window:
                 break
             del self._written[oldest]
 
-    def release(self, event_id: str) -> None:
-        """It was not written after all (the broker did not acknowledge): a resubmission is new."""
-        self._pending.discard(event_id)
+    def release(self, key: DedupeKey) -> None:
+        """It was not written after all: a resubmission is new."""
+        self._pending.discard(key)

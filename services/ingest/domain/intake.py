@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -20,6 +21,8 @@ from schemas.framework import Framework
 from schemas.regions import RegionRegistry
 from schemas.validation import (
     INVALID_VALUE,
+    MISSING_FIELD,
+    NOT_FINITE,
     UNDECODABLE,
     UNKNOWN_FIELD,
     Problem,
@@ -31,12 +34,17 @@ from services.ingest.domain.auth import Scope
 
 OUT_OF_SCOPE = "out_of_scope"
 SERVICE_FIELDS = ("publisher",)
+#: Dead-letter reason of a record that is not an event by the contract's schema.
+SCHEMA_INVALID = "schema_invalid"
+_SCHEMA_CODES = frozenset({UNKNOWN_FIELD, MISSING_FIELD, NOT_FINITE, INVALID_VALUE})
+#: Longest piece of a client's input an answer repeats (an id, a field name, a value in a message).
+ECHO_LIMIT = 120
 
 
 class Status(StrEnum):
     ACCEPTED = "accepted"  # written: the broker acknowledged it
-    DUPLICATE = "duplicate"  # its event_id was written recently (or is being written): not written again
-    REJECTED = "rejected"  # invalid: see its errors
+    DUPLICATE = "duplicate"  # the same publisher wrote this event_id for this region (acknowledged): not again
+    REJECTED = "rejected"  # invalid: see its errors (an NGSI-LD entity: dead-lettered with its reason)
     UNAVAILABLE = "unavailable"  # valid, but Kafka did not acknowledge it: not written, send it again
 
 
@@ -46,6 +54,8 @@ class ItemResult:
     status: Status
     event_id: str | None = None
     errors: list[Problem] = field(default_factory=list)
+    entity_id: str | None = None  # NGSI-LD: the entity the item is
+    reason: str | None = None  # NGSI-LD: the dead-letter reason of a rejected entity
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,11 @@ class Rules:
     registry: RegionRegistry
     framework: Framework
     limits: TimeLimits
+
+    @cached_property
+    def unit_of(self) -> dict[str, str]:
+        """Each indicator id of the framework -> its unit."""
+        return {i.id: i.unit for i in self.framework.indicators}
 
 
 @dataclass(frozen=True)
@@ -107,7 +122,21 @@ def scope_problems(raw: object, scope: Scope, key_id: str) -> list[Problem]:
     out = []
     region, indicator = raw.get("region_code"), raw.get("indicator_id")
     if isinstance(region, str) and not scope.allows_region(region):
-        out.append(Problem(OUT_OF_SCOPE, "region_code", f"key {key_id} may not write region {region!r}"))
+        message = f"key {key_id} may not write region {clip(repr(region))}"
+        out.append(Problem(OUT_OF_SCOPE, "region_code", message))
     if isinstance(indicator, str) and not scope.allows_indicator(indicator):
-        out.append(Problem(OUT_OF_SCOPE, "indicator_id", f"key {key_id} may not write indicator {indicator!r}"))
+        message = f"key {key_id} may not write indicator {clip(repr(indicator))}"
+        out.append(Problem(OUT_OF_SCOPE, "indicator_id", message))
     return out
+
+
+def dead_letter_reason(problem: Problem) -> str:
+    """The dead-letter reason of a problem: field-level schema codes fold into ``schema_invalid``."""
+    return SCHEMA_INVALID if problem.code in _SCHEMA_CODES else problem.code
+
+
+def clip(text: str, limit: int = ECHO_LIMIT) -> str:
+    """``text``, or its first ``limit`` characters and how long it was: answers never echo more of the input."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
