@@ -5,14 +5,16 @@ Phases, all in one run against the local broker (loopback), on fresh topics:
    region, into a topic of the same shape (12 partitions): the rate Kafka and the client allow here;
 2. HTTP batches: the same events POSTed to `pantau ingest run` in batches of --batch (500), by
    --concurrency clients on keep-alive connections; events/s and per-request latency p50/p99;
-3. HTTP one by one: --single other events, one per request, same clients.
+3. HTTP one by one: --single other events, one per request, same clients;
+4. NGSI-LD: --notify other events as KeyPerformanceIndicator entities (normalised), in Orion-LD
+   notifications of --entities each, POSTed to /v1/ngsi-ld/notify by the same clients.
 
 A 2xx is counted only when every event of the request was accepted (the service answers 2xx only
 after the broker acknowledged). The load generator shares the machine's cores with the service and
 the broker: the ratio to the raw producer (measured in the same run) is the figure to compare.
 
 Usage: .venv/bin/python bench/ingest.py [--events 200000] [--single 10000] [--batch 500]
-       [--concurrency 4] [--no-record]
+       [--notify 20000] [--entities 100] [--concurrency 4] [--no-record]
 Results are appended to bench/RESULTS.md unless --no-record.
 """
 
@@ -97,6 +99,29 @@ async def post_all(url: str, key: str, bodies: list[tuple[bytes, int]], concurre
         return time.perf_counter() - t0, latencies
 
 
+def notifications(events: Sequence[Record], per: int) -> list[tuple[bytes, int]]:
+    """The events as NGSI-LD KeyPerformanceIndicator entities, ``per`` to an Orion-LD notification."""
+    entities = []
+    for _k, v in events:
+        ev = orjson.loads(v)
+        kpi = {"type": "Property", "value": ev["value"], "observedAt": ev["observed_at"]}
+        entities.append({"id": f"urn:ngsi-ld:KeyPerformanceIndicator:{ev['event_id']}",
+                         "type": "KeyPerformanceIndicator", "kpiValue": kpi,
+                         "name": {"type": "Property", "value": ev["indicator_id"]},
+                         "area": {"type": "Property", "value": ev["region_code"]}})  # fmt: skip
+    out = []
+    for i in range(0, len(entities), per):
+        data = entities[i : i + per]
+        note = {
+            "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
+            "type": "Notification",
+            "subscriptionId": "urn:ngsi-ld:Subscription:bench",
+            "data": data,
+        }
+        out.append((orjson.dumps(note), len(data)))
+    return out
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, int(q * len(s)))]
@@ -118,6 +143,8 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=200_000, help="events of the batch phase (and the baseline)")
     ap.add_argument("--single", type=int, default=10_000, help="events of the one-by-one phase")
     ap.add_argument("--batch", type=int, default=500)
+    ap.add_argument("--notify", type=int, default=20_000, help="events of the NGSI-LD phase")
+    ap.add_argument("--entities", type=int, default=100, help="entities per NGSI-LD notification")
     ap.add_argument("--concurrency", type=int, default=4, help="concurrent HTTP clients")
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     args = ap.parse_args()
@@ -130,6 +157,7 @@ def main() -> int:
     regions = sorted(default_registry().regions)
     batch_events = list(synthetic_events(fw, regions, args.events, seed=1))
     single_events = list(synthetic_events(fw, regions, args.single, seed=2))
+    notify_events = list(synthetic_events(fw, regions, args.notify, seed=3))
 
     log(f"phase 1: raw aiokafka producer, {args.events:,} events into {prefix}indicator-events.raw")
     raw_rate = args.events / asyncio.run(raw_produce(bootstrap, prefix + "indicator-events.raw", batch_events))
@@ -169,6 +197,12 @@ def main() -> int:
         single_rate = args.single / secs
         log(f"  one by one: {single_rate:,.0f} events/s; request p50 {pct(single_lat, 0.5) * 1000:.1f} ms, "
             f"p99 {pct(single_lat, 0.99) * 1000:.1f} ms")  # fmt: skip
+
+        log(f"phase 4: NGSI-LD notifications of {args.entities} entities, {args.concurrency} clients")
+        notes = notifications(notify_events, args.entities)
+        secs, notify_lat = asyncio.run(post_all(url + "/v1/ngsi-ld/notify", key, notes, args.concurrency))
+        notify_rate = args.notify / secs
+        log(f"  notifications: {notify_rate:,.0f} entities/s; request p50 {pct(notify_lat, 0.5) * 1000:.1f} ms")
         rss = peak_rss_mb(service.pid)
     finally:
         service.terminate()
@@ -184,6 +218,10 @@ def main() -> int:
         ("**ratio one by one / raw producer**", f"**{single_rate / raw_rate:.3f}**"),
         ("single request latency p50 / p99", f"{_ms(single_lat, 0.5)} / {_ms(single_lat, 0.99)} ms "
                                               f"(mean {statistics.fmean(single_lat) * 1000:.1f})"),
+        (f"NGSI-LD notifications of {args.entities} entities ({args.notify:,} entities)",
+         f"{notify_rate:,.0f} entities/s"),
+        ("**ratio notifications / raw producer**", f"**{notify_rate / raw_rate:.3f}**"),
+        ("notification latency p50 / p99", f"{_ms(notify_lat, 0.5)} / {_ms(notify_lat, 0.99)} ms"),
         ("ingest peak RSS", f"{rss:,.0f} MiB"),
     ], record=not args.no_record)  # fmt: skip
     return 0

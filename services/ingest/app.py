@@ -121,7 +121,9 @@ class EntityOutcome(BaseModel):
     index: int = Field(description="Position of the entity in the notification's data.")
     entity_id: str | None
     event_id: str | None = Field(description="The event the entity became (derived from id, time and value).")
-    status: str = Field(description="accepted | duplicate | dead_lettered | unavailable")
+    status: str = Field(
+        description="accepted | duplicate | dead_lettered | unavailable | rejected (403: outside the key's scope)"
+    )
     reason: str | None = Field(description="Dead-letter reason (pantau.dlq.reason) of a dead-lettered entity.")
     errors: list[ItemError] = Field(default_factory=list)
 
@@ -245,7 +247,8 @@ def render(sub: Submission, retry_after: int, *, ngsi_ld: bool = False) -> Respo
     if ngsi_ld:
         body: dict[str, Any] = {
             "accepted": counts[Status.ACCEPTED], "duplicates": counts[Status.DUPLICATE],
-            "dead_lettered": counts[Status.REJECTED], "unavailable": counts[Status.UNAVAILABLE],
+            "dead_lettered": sum(1 for r in sub.results if r.status is Status.REJECTED and r.reason is not None),
+            "unavailable": counts[Status.UNAVAILABLE],
             "results": [_entity_outcome(r) for r in sub.results], "error": None,
         }  # fmt: skip
     else:

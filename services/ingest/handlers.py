@@ -247,6 +247,11 @@ class Intake:
             sent = True
         except KafkaUnavailable:  # nothing was sent
             acked, sent = [False] * len(records), False
+        except BaseException:  # cancelled (shutdown) or a bug: never leave a key pending for good
+            for _r, _ev, key in batch:
+                self.dedupe.release(key)
+                self._pending.pop(key).set_result(False)
+            raise
         in_doubt: list[tuple[DedupeKey, Record]] = []
         n_acked = 0
         for (result, _ev, key), record, ok in zip(batch, records, acked, strict=False):

@@ -97,9 +97,9 @@ def notification_schema(
     regions, indicators = sorted(registry.regions), [i.id for i in framework.indicators]
 
     def text_property(values: list[str], what: str) -> dict[str, Any]:
-        prop = {"type": "object", "required": ["type", "value"],
-                "properties": {"type": {"const": "Property"}, "value": {"enum": values}}}  # fmt: skip
-        return {"description": what, "anyOf": [prop, {"enum": values}]}
+        prop = {"type": "object", "required": ["value"], "properties": {"value": {"enum": values}}}
+        return {"description": f"{what} A Property ('type' is not checked) or the value itself.",
+                "anyOf": [prop, {"enum": values}]}  # fmt: skip
 
     observed = {
         "type": "string",
@@ -117,23 +117,23 @@ def notification_schema(
         ),
         "required": ["id", "type", "name", "area", "kpiValue"],
         "properties": {
-            "id": {"type": "string", "minLength": 1, "maxLength": 256},
+            "id": {"type": "string", "minLength": 1},
             "type": {"const": ENTITY_TYPE},
             "name": text_property(indicators, "The framework's indicator id."),
             "area": text_property(regions, "The region's Kemendagri code."),
             "kpiValue": {
                 "type": "object",
-                "required": ["type", "value", "observedAt"],
-                "properties": {"type": {"const": "Property"}, "value": {"type": "number"},
-                               "unitCode": {"type": "string"}, "observedAt": observed},
+                "required": ["value", "observedAt"],
+                "description": "A Property ('type' is not checked).",
+                "properties": {"value": {"type": "number"}, "unitCode": {"type": "string"}, "observedAt": observed},
             },
         },
         "oneOf": [
             {
                 "title": ind.id,
                 "properties": {
-                    "name": {"anyOf": [{"properties": {"value": {"const": ind.id}}, "required": ["value"]},
-                                       {"const": ind.id}]},
+                    "name": {"anyOf": [{"type": "object", "properties": {"value": {"const": ind.id}},
+                                        "required": ["value"]}, {"const": ind.id}]},
                     "kpiValue": {"properties": {
                         "value": {"minimum": ind.bounds.min, "maximum": ind.bounds.max},
                         "unitCode": {"enum": sorted({c for c, u in UNIT_CODES.items() if u == ind.unit} | {ind.unit})},
@@ -149,10 +149,10 @@ def notification_schema(
         "description": "What an NGSI-LD context broker (Orion-LD) POSTs for a subscription.",
         "required": ["type", "data"],
         "properties": {
-            "id": {"type": "string", "description": "urn:ngsi-ld:Notification:..."},
+            "id": {"description": "urn:ngsi-ld:Notification:... (not checked)"},
             "type": {"const": "Notification"},
-            "subscriptionId": {"type": "string"},
-            "notifiedAt": {"type": "string", "format": "date-time"},
+            "subscriptionId": {"description": "Kept on each event as attributes.ngsi-ld.subscription when a string."},
+            "notifiedAt": {"description": "Not used: event time is the entity's."},
             "data": {"type": "array", "minItems": 1, "maxItems": max_batch, "items": entity},
         },
     }

@@ -173,13 +173,18 @@ class KafkaWriter:
 
     async def _read_back(self, records: Sequence[Record], since_ms: int) -> list[bool]:
         wanted = {(r.topic, r.key, r.value) for r in records}
+        prod = self._producer
+        if prod is None:
+            raise KafkaUnavailable(self.why_not_ready)
+        tps = [
+            TopicPartition(t, p)
+            for t in sorted({r.topic for r in records})
+            for p in sorted(await prod.partitions_for(t))
+        ]
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-read-back",
                                     group_id=None, enable_auto_commit=False)  # fmt: skip
         await consumer.start()
         try:
-            await consumer.topics()  # metadata of every topic
-            tps = [TopicPartition(t, p) for t in sorted({r.topic for r in records})
-                   for p in sorted(consumer.partitions_for_topic(t) or ())]  # fmt: skip
             consumer.assign(tps)
             starts = await consumer.offsets_for_times({tp: max(0, since_ms - READ_BACK_MARGIN_MS) for tp in tps})
             ends = await consumer.end_offsets(tps)

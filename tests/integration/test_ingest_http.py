@@ -69,6 +69,24 @@ def test_an_accepted_event_is_on_indicator_events_once(start_ingest: StartIngest
     assert metric(text, "pantau_ingest_kafka_up") == 1
 
 
+def test_a_publisher_reusing_another_publishers_event_id_is_written(start_ingest: StartIngest) -> None:
+    """Dedupe is per (publisher, region, event_id): Surabaya's key cannot suppress Bandung's events, nor the
+    other way round, by reusing (or predicting) their ids."""
+    ing = start_ingest({"kota-bandung": SCOPES["kota-bandung"],
+                        "kota-surabaya": {"regions": ["35.78"], "indicators": ["ENV_PM25"]}})  # fmt: skip
+    wait_ready(ing)
+    bandung = _doc()
+    assert ing.post("/v1/events", bandung, ing.keys["kota-bandung"]).body["results"][0]["status"] == "accepted"
+    reused = {**bandung, "region_code": "35.78", "value": 40.0}
+    first = ing.post("/v1/events", reused, ing.keys["kota-surabaya"])
+    assert first.status == 200 and first.body["results"][0]["status"] == "accepted", first.body
+    again = ing.post("/v1/events", reused, ing.keys["kota-surabaya"])
+    assert again.body["results"][0]["status"] == "duplicate"
+    recs = wait_for("2 events", lambda: (r := ing.events()) and len(r) >= 2 and r, timeout=30)
+    got = sorted((r.key, orjson.loads(r.value)["publisher"], orjson.loads(r.value)["event_id"]) for r in recs)
+    assert got == [(b"32.73", "kota-bandung", bandung["event_id"]), (b"35.78", "kota-surabaya", bandung["event_id"])]
+
+
 def test_authorisation_matrix_every_key_every_region_outside_its_scope(start_ingest: StartIngest) -> None:
     """Each test key against every one of the 514 regions it may not write: 403, and nothing written."""
     ing = start_ingest(SCOPES, INGEST_RATE_LIMIT="100000/minute")

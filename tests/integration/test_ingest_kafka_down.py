@@ -261,3 +261,35 @@ def test_every_event_answered_2xx_across_a_crash_is_in_the_topic_once(
         f"in doubt: written {metric(ing.metrics(), 'pantau_ingest_events_in_doubt_total', resolution='written')}, "
         f"not written {metric(ing.metrics(), 'pantau_ingest_events_in_doubt_total', resolution='not_written')}"
     )
+
+
+def test_a_write_the_broker_appends_after_the_503_is_found_and_not_written_twice(
+    start_ingest: StartIngest, own_broker: LocalKafka
+) -> None:
+    """The case the abandoned producer cannot prevent: the request is on the wire (in the frozen broker's
+    socket buffer) when the service gives up and answers 503; resumed, the broker appends it. The event
+    was in doubt, not refused: the service reads the topic back once the broker answers, finds it, and
+    the client's retry is a duplicate. (Releasing the id at the 503, as before, wrote it twice.)"""
+    ing = start_ingest(
+        {"all": {"regions": ["*"], "indicators": ["*"]}},
+        bootstrap=own_broker.bootstrap,
+        INGEST_PRODUCE_TIMEOUT=str(PRODUCE_TIMEOUT),
+        INGEST_PROBE_INTERVAL="0.5",
+    )
+    wait_ready(ing)
+    key = ing.keys["all"]
+    x = _doc("32.73")
+    pid = own_broker.pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        first = ing.post("/v1/events", x, key)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert first.status == 503 and first.body["results"][0]["status"] == "unavailable"
+    again = _post_until_answered(ing, x, key)
+    assert again.status == 200 and again.body["results"][0]["status"] == "duplicate", again.body
+    assert _ids(ing.events()) == [x["event_id"]]
+    text = ing.metrics()
+    assert metric(text, "pantau_ingest_events_in_doubt_total", resolution="written") == 1
+    assert metric(text, "pantau_ingest_events_in_doubt_total", resolution="not_written") == 0

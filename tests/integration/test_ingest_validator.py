@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
+from kafka import KafkaProducer
 
 from pantau.topics_admin import admin_client
 from schemas.dlq import read_headers
@@ -95,3 +96,24 @@ def test_poison_records_go_to_the_dlq_while_good_ones_flow(start_ingest: StartIn
     wait_for("the validator's offsets to cover the raw topic", committed_all, timeout=30)
     assert 'pantau_ingest_consumer_lag_messages{partition="' in ing.metrics()
     assert ing.proc.alive()
+
+
+def test_a_record_stamped_ahead_does_not_carry_a_future_event_through(start_ingest: StartIngest) -> None:
+    """Issue 11 D2: the validator judges observed_at by its own clock, not by the record's CreateTime. A
+    record stamped 50 minutes ahead (the broker allows up to an hour) with observed_at 54 minutes ahead
+    is dead-lettered; one stamped in the past with observed_at now is accepted."""
+    ing = start_ingest()
+    raw, out, dlq = ing.topic("indicator-events.raw"), ing.topic("indicator-events"), ing.topic("indicator-events.dlq")
+    now = datetime.now(UTC).replace(microsecond=0)
+    ahead = _doc(observed_at=(now + timedelta(minutes=54)).isoformat(), value=3.0)
+    fine = _doc(observed_at=now.isoformat(), value=4.0)
+    producer = KafkaProducer(bootstrap_servers=ing.bootstrap, acks="all")
+    producer.send(raw, key=b"32.73", value=ahead, timestamp_ms=int((now + timedelta(minutes=50)).timestamp() * 1000))
+    producer.send(raw, key=b"32.73", value=fine, timestamp_ms=int((now - timedelta(days=2)).timestamp() * 1000))
+    producer.flush()
+    producer.close()
+    dead = wait_for("1 dead letter", lambda: read_all(ing.bootstrap, dlq), timeout=90)
+    assert [read_headers(r.headers)["pantau.dlq.reason"] for r in dead] == ["observed_in_future"]
+    assert dead[0].value == ahead
+    events = wait_for("1 event", lambda: read_all(ing.bootstrap, out), timeout=30)
+    assert [IndicatorEvent.model_validate_json(r.value).value for r in events] == [4.0]

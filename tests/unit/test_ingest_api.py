@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,24 +22,10 @@ from services.ingest.app import IngestService, build_service, create_app
 from services.ingest.config import IngestSettings
 from services.ingest.domain.auth import make_scope
 from services.ingest.publishers import add_publisher
-from services.ingest.writer import Record
 from tests.builders import a_kpi_entity, an_event_doc
+from tests.unit.test_ingest_auth import RecordingWriter
 
 BIG = 900_000  # characters: what the issue sent back and got echoed whole
-
-
-class AckingWriter:
-    ready = True
-
-    def __init__(self) -> None:
-        self.records: list[Record] = []
-
-    async def write(self, records: Sequence[Record]) -> list[bool]:
-        self.records.extend(records)
-        return [True] * len(records)
-
-    async def settle(self, records: Sequence[Record], since_ms: int) -> list[bool]:
-        raise AssertionError("every write is acknowledged here")
 
 
 class Api:
@@ -49,7 +34,7 @@ class Api:
         scope = make_scope(regions=["32.73"], indicators=["*"], registry=default_registry(), framework=load_framework())
         _pub, self.key = add_publisher(pub_file, "bandung", "Bandung", scope)
         self.svc: IngestService = build_service(IngestSettings(publishers_file=pub_file, validator=False))
-        self.writer = AckingWriter()
+        self.writer = RecordingWriter()
         self.svc.intake.writer = self.writer
         self.app = create_app(self.svc)
 
@@ -159,6 +144,7 @@ def test_notify_answers_what_is_wrong_with_the_request(api: Api) -> None:
     assert empty.status_code == 422 and empty.json()["error"]["field"] == "data"
     out = api.post("/v1/ngsi-ld/notify", _notification(_kpi(1.0, area={"type": "Property", "value": "35.78"})))
     assert out.status_code == 403 and out.json()["results"][0]["errors"][0]["code"] == "out_of_scope"
+    assert (out.json()["dead_lettered"], out.json()["results"][0]["status"]) == (0, "rejected")
     assert api.writer.records == []
 
 

@@ -166,5 +166,5 @@ def test_connections_beyond_the_limit_are_refused_with_503() -> None:
 @pytest.mark.parametrize("version", ["0.53.0", "0.55.0"])
 def test_another_uvicorn_is_refused(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
     monkeypatch.setattr(uvicorn, "__version__", version)
-    with pytest.raises(RuntimeError, match="written against uvicorn 0.54.0"):
+    with pytest.raises(RuntimeError, match=r"written against uvicorn 0\.54\.0"):
         guarded_protocol(header_timeout=1, body_timeout=1, max_head_bytes=1, max_connections=1, retry_after=1)
