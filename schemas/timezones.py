@@ -3,7 +3,7 @@ included): for dates and periods that belong to a region's own day."""
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Final
 
 #: Indonesia keeps no daylight saving time: three fixed zones, chosen by province.
@@ -25,3 +25,13 @@ def zone_of(province_code: str) -> timezone:
 def zone_of_region(region_code: str) -> timezone:
     """Local time of a kab/kota (``PP.KK``): its province's."""
     return zone_of(region_code[:2])
+
+
+def local_day(at: datetime, region_code: str) -> date:
+    """The region's own date at ``at``: a due date or a daily period is judged by it."""
+    return at.astimezone(zone_of_region(region_code)).date()
+
+
+def local_midnight(day: date, region_code: str) -> datetime:
+    """00:00 of ``day`` in the region's zone (when a due date begins there)."""
+    return datetime.combine(day, time(), zone_of_region(region_code))

@@ -37,6 +37,7 @@ from schemas.common import province_of
 from schemas.framework import load_framework
 from schemas.masterplan import NATIONAL_MASTERPLAN_TARGET, Masterplan, expected_on, next_milestone
 from schemas.scores import RegionScore
+from schemas.timezones import local_day, local_midnight
 from schemas.topics import DEFAULT_PARTITIONS
 from services.alerts.config import AlertsSettings
 from services.alerts.domain.delivery import (
@@ -404,7 +405,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
         plan = plan_of(alert.region_code)
         if plan is None:
             return []
-        return [(dt.datetime.combine(m.due, dt.time(), dt.UTC), m.targets[alert.target])
+        return [(local_midnight(m.due, alert.region_code), m.targets[alert.target])
                 for m in plan.milestones if alert.target in m.targets]  # fmt: skip
 
     @app.timer(interval=5.0)
@@ -625,7 +626,7 @@ def _milestone_gauges(
 ) -> None:
     if plan is None:
         return
-    day = score.evaluated_at.astimezone(dt.UTC).date()
+    day = local_day(score.evaluated_at, score.region_code)
     reg, prov = score.region_code, score.province_code
     for target in all_targets:
         nxt = next_milestone(plan, target, day)

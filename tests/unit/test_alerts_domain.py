@@ -104,12 +104,13 @@ def test_at_risk_projects_the_trend_to_the_next_milestone_by_hand() -> None:
     plan = a_plan((dt.date(2025, 1, 1), {"index": 1.0}), (dt.date(2026, 1, 11), {"index": 3.6}))
     day = 86400.0
     # Values 2.0 and 2.1 one day apart, now 2.2 on the third day: slope 0.1/day. The milestone is
-    # due 2026-01-11 00:00, 8 days after now (2026-01-03 00:00): projected 2.2 + 0.8 = 3.0, short of 3.6 by 0.6.
+    # due 2026-01-11 00:00 in the region's own zone (Bandung, WIB = UTC+7), 8 days less 7 hours
+    # after now (2026-01-03 00:00 UTC): projected 2.2 + 0.1 x (8 - 7/24) = 2.971, short of 3.6 by 0.629.
     history = [(T0.timestamp(), 2.0), (T0.timestamp() + day, 2.1)]
     now = T0 + dt.timedelta(days=2)
     obs = {o.kind: o for o in observe(a_score(now, 2.2, 2.2), plan, "index", history, FW, Rules())}
     risk = obs[AlertKind.AT_RISK]
-    assert risk.gap == pytest.approx(0.6) and risk.enter and risk.hold
+    assert risk.gap == pytest.approx(3.6 - (2.2 + 0.1 * (8 - 7 / 24))) and risk.enter and risk.hold
     assert risk.severity is Severity.WARNING  # 0.6 >= warning_gap 0.5, < critical_gap 1.0
     assert risk.milestone_due == dt.date(2026, 1, 11)
 
@@ -277,3 +278,25 @@ def test_a_trend_seen_over_minutes_is_not_projected_months_ahead() -> None:
     history = [(now.timestamp() - 120, 2.4), (now.timestamp() - 60, 2.3)]
     obs = {o.kind for o in observe(a_score(now, 2.2, 2.2), plan, "index", history, FW, Rules())}
     assert AlertKind.AT_RISK not in obs
+
+
+def test_a_due_date_is_a_day_in_the_region_s_own_zone() -> None:
+    # The milestone of 2026-12-31 (index 3.0; the score is 2.0) is due from 00:00 local time.
+    plan = a_plan((dt.date(2025, 1, 1), {"index": 2.0}), (dt.date(2026, 12, 31), {"index": 3.0}))
+
+    def missed(at: dt.datetime, region: str, province: str) -> bool:
+        score = a_score(at, 2.0, 2.0).model_copy(update={"region_code": region, "province_code": province})
+        local_plan = plan.model_copy(update={"region_code": region})
+        obs = {o.kind: o for o in observe(score, local_plan, "index", [], FW, Rules())}[AlertKind.MILESTONE_MISSED]
+        # Before it is due, the passed milestone is 2025's (2.0, met); from then on 2026's (3.0, missed by 1).
+        assert obs.milestone_due in (dt.date(2025, 1, 1), dt.date(2026, 12, 31))
+        return obs.enter and obs.milestone_due == dt.date(2026, 12, 31)
+
+    # Bandung (WIB, UTC+7): 16:59 UTC is 23:59 on the 30th; 17:00 UTC is 00:00 on the 31st.
+    assert not missed(dt.datetime(2026, 12, 30, 16, 59, tzinfo=UTC), "32.73", "32")
+    assert missed(dt.datetime(2026, 12, 30, 17, 0, tzinfo=UTC), "32.73", "32")
+    # Makassar (WITA, UTC+8) is due an hour earlier in UTC, Jayapura (WIT, UTC+9) two hours earlier.
+    assert not missed(dt.datetime(2026, 12, 30, 15, 59, tzinfo=UTC), "73.71", "73")
+    assert missed(dt.datetime(2026, 12, 30, 16, 0, tzinfo=UTC), "73.71", "73")
+    assert not missed(dt.datetime(2026, 12, 30, 14, 59, tzinfo=UTC), "91.71", "91")
+    assert missed(dt.datetime(2026, 12, 30, 15, 0, tzinfo=UTC), "91.71", "91")

@@ -15,6 +15,7 @@ from schemas.alerts import AlertKind, Driver, Severity
 from schemas.framework import Framework
 from schemas.masterplan import INDEX_TARGET, Masterplan, expected_on, last_milestone, next_milestone
 from schemas.scores import RegionScore, ScoreStatus
+from schemas.timezones import local_day, local_midnight
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def observe(
     as it is.
     """
     now = score.evaluated_at
-    day = now.astimezone(dt.UTC).date()
+    day = local_day(now, score.region_code)  # a due date is a day in the region's own zone
     current, coverage, ok = target_value(score, target)
     out: list[Observation] = []
     minimum = framework.minimum_coverage
@@ -152,7 +153,7 @@ def observe(
         upcoming = next_milestone(plan, target, day)
         recent = [(t, v) for t, v in history if t >= t_now - rules.lookback.total_seconds()] + [(t_now, current)]
         slope = trend_slope(recent) if len(recent) >= rules.min_trend_points else None
-        due_ts = dt.datetime.combine(upcoming.due, dt.time(), dt.UTC).timestamp() if upcoming else t_now
+        due_ts = local_midnight(upcoming.due, score.region_code).timestamp() if upcoming else t_now
         span = t_now - recent[0][0]
         if upcoming is not None and slope is not None and due_ts - t_now <= rules.max_extrapolation * span:
             projected = current + slope * (due_ts - t_now)
