@@ -115,6 +115,8 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
                     redeliver_after=settings.redeliver_after.total_seconds(),
                     give_up_after=settings.redeliver_for.total_seconds())  # fmt: skip
     in_flight: set[str] = set()  # destinations with an attempt under way (one at a time each)
+    queued: dict[bytes, Outgoing] = {}  # the outbox entries held here, decoded (the table holds the truth)
+    ticks = [0]
     attempts_running: set[asyncio.Task[None]] = set()
     concurrency = asyncio.Semaphore(settings.delivery_concurrency)
     svc = AlertsService(settings, app, metrics, notifier)
@@ -148,6 +150,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
     async def on_revoked(sender: Any, revoked: set[Any], **_: Any) -> None:
         plan_cache.clear()
         held.clear()
+        queued.clear()  # read again from the table: its entries of the partitions still held
 
     def read(model: type[M], value: bytes | None, where: str, reason: str) -> M | None:
         """The record as ``model``; None (counted, logged with where it is) when it is not one."""
@@ -283,6 +286,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
             for level in levels:
                 for entry in outgoing(alert, level, notifier.destinations(notification(alert, level)), now):
                     outbox[entry.key.encode()] = entry.model_dump_json().encode()
+                    queued[entry.key.encode()] = entry
             if alert.state is AlertState.ACKNOWLEDGED:
                 acking.discard(alert.alert_id)
             else:
@@ -307,7 +311,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
 
     def dispatch() -> None:
         """Start an attempt for every due outbox entry whose destination has none under way."""
-        entries = [Outgoing.model_validate_json(raw) for raw in list(outbox.values())]
+        entries = list(queued.values())
         metrics.undelivered.set(sum(1 for e in entries if e.attempts > 0))
         for entry in pick(entries, time.time(), in_flight, settings.delivery_concurrency * 4):
             in_flight.add(entry.destination)
@@ -335,8 +339,10 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
             with faust_app.on_partition(app, alerts_topic.get_topic_name(), partition, entry.key.encode()):
                 if nxt is None:
                     outbox.pop(entry.key.encode(), None)
+                    queued.pop(entry.key.encode(), None)
                 else:
                     outbox[entry.key.encode()] = nxt.model_dump_json().encode()
+                    queued[entry.key.encode()] = nxt
         except Exception:  # a bug must not stop the dispatcher: the entry stays and is tried again
             log.exception("alerts.delivery_attempt_error", notification_id=entry.notification_id,
                           destination=entry.destination)  # fmt: skip
@@ -345,6 +351,10 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
 
     @app.timer(interval=0.5)
     async def dispatcher() -> None:
+        ticks[0] += 1
+        if not queued or ticks[0] % 20 == 0:  # after a start or a rebalance, and every 10 s: what the table holds
+            queued.clear()
+            queued.update((key, Outgoing.model_validate_json(raw)) for key, raw in list(outbox.items()))
         dispatch()
 
     def ack_link(alert: AlertEvent) -> str:
