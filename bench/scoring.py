@@ -7,9 +7,14 @@ Phases, all in one run against the local broker:
    sustained events/s from its first to its last event, and its peak RSS;
 4. latency: a steady load (default 2,000 events/s, event time = now) into the caught-up worker;
    p50/p99 of pantau_event_to_score_latency_seconds;
-5. the same with a second worker in the group (scale-out is Kafka's own), over both workers.
+5. the same with a second worker in the group (scale-out is Kafka's own), over both workers;
+6. recovery: with the steady load running and the worker holding all 514 regions, stop it and start
+   it again at once, first cleanly (SIGTERM, the baseline), then with SIGKILL, then with SIGKILL and
+   the new worker a dynamic group member (as before static membership); the time from the signal to
+   the new worker being caught up (its lag at most half a second of the load).
 
 Usage: .venv/bin/python bench/scoring.py [--events 1000000] [--rate 2000] [--latency-seconds 60]
+       [--no-second-worker] [--no-recovery]
 Results are appended to bench/RESULTS.md.
 """
 
@@ -20,9 +25,12 @@ import asyncio
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -238,6 +246,110 @@ def wait_until_split(ports: list[int], timeout: float = 120.0) -> None:
     raise SystemExit("the workers did not split the partitions within 2 minutes")
 
 
+def lag_by_partition(port: int) -> dict[str, float] | None:
+    """The worker's consumer lag per source partition, or None while it does not answer."""
+    status, body = http_get(f"http://127.0.0.1:{port}/metrics", timeout=1.0)
+    if status != 200:
+        return None
+    return {ln.split('partition="')[1].split('"')[0]: float(ln.rsplit(" ", 1)[1]) for ln in body.decode().splitlines()
+            if ln.startswith("pantau_scoring_consumer_lag_messages{")}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Restart:
+    """Seconds from the signal to: the old process gone, the new one answering HTTP, holding all 12
+    partitions, and caught up; and the largest lag seen meanwhile."""
+
+    gone: float
+    web: float
+    assigned: float
+    caught_up: float
+    lag_peak: float
+
+
+def measure_restart(worker: subprocess.Popen, sig: int, start: Callable[[], subprocess.Popen], port: int,
+                    caught_up_at: float, timeout: float = 120.0) -> tuple[subprocess.Popen, Restart]:  # fmt: skip
+    """Send ``sig`` to ``worker``, start its replacement as soon as it is gone (as a supervisor would),
+    and poll the new worker every 50 ms until its total lag is at most ``caught_up_at`` records."""
+    t0 = time.monotonic()
+    worker.send_signal(sig)
+    worker.wait(60)
+    gone = time.monotonic() - t0
+    new = start()
+    web = assigned = None
+    peak = 0.0
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        lags = lag_by_partition(port)
+        now = time.monotonic() - t0
+        if lags is not None and web is None:
+            web = now
+        if lags is not None and len(lags) == 12:
+            assigned = assigned or now
+            total = sum(lags.values())
+            peak = max(peak, total)
+            if total <= caught_up_at:
+                return new, Restart(gone, web or now, assigned, now, peak)
+        time.sleep(0.05)
+    raise SystemExit(f"the restarted worker was not caught up within {timeout:.0f} s (last lag {lags})")
+
+
+def wait_until_holding_all(port: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(lag_by_partition(port) or {}) == 12:
+            return
+        time.sleep(0.5)
+    raise SystemExit("the worker did not hold the 12 partitions within 2 minutes")
+
+
+#: Phase 6's restarts: name, signal, settings of the new worker.
+RESTARTS = (("sigterm", signal.SIGTERM, {}), ("sigkill", signal.SIGKILL, {}),
+            ("sigkill_dynamic", signal.SIGKILL, {"SCORING_STATIC_MEMBERSHIP": "false"}))  # fmt: skip
+
+
+def measure_recovery(bootstrap: str, topic: str, fw, regions: list[str], args: argparse.Namespace,
+                     worker: subprocess.Popen, start: Callable[[dict[str, str]], subprocess.Popen],
+                     port: int) -> tuple[subprocess.Popen, dict[str, Restart | float]]:  # fmt: skip
+    """Phase 6: a clean restart (the baseline), a SIGKILL restart, and a SIGKILL restart as a dynamic
+    group member, each under the steady load."""
+    caught_up_at = args.rate * 0.5
+    out: dict[str, Restart | float] = {}
+    for name, sig, env in RESTARTS:
+        feed = threading.Thread(target=lambda: asyncio.run(steady_feed(bootstrap, topic, fw, regions, args.rate, 50)))
+        feed.start()
+        time.sleep(5.0)  # steady: the lag now is the worker's normal one
+        steady = []
+        for _ in range(20):
+            steady.append(sum((lag_by_partition(port) or {}).values()))
+            time.sleep(0.1)
+        worker, r = measure_restart(worker, sig, lambda env=env: start(env), port, caught_up_at)
+        log(f"  {name}: gone {r.gone:.2f} s, web {r.web:.2f} s, 12 partitions {r.assigned:.2f} s, caught up "
+            f"{r.caught_up:.2f} s (lag <= {caught_up_at:,.0f}; peak {r.lag_peak:,.0f}; steady before "
+            f"{max(steady):,.0f})")  # fmt: skip
+        out[name] = r
+        out[f"{name}_steady_lag"] = max(steady)
+        feed.join()
+    return worker, out
+
+
+def recovery_rows(recovery: dict[str, Restart | float], rate: int) -> list[tuple[str, str]]:
+    rows = []
+    for name, what in (("sigterm", "restart after SIGTERM (baseline)"), ("sigkill", "restart after SIGKILL"),
+                       ("sigkill_dynamic", "restart after SIGKILL, as a dynamic member (before)")):  # fmt: skip
+        r = recovery[name]
+        assert isinstance(r, Restart)
+        rows.append((f"{what}: signal -> caught up (lag <= {rate * 0.5:,.0f})",
+                     f"{r.caught_up:.1f} s (process gone {r.gone:.1f} s, HTTP {r.web:.1f} s, "
+                     f"12 partitions {r.assigned:.1f} s; lag peak {r.lag_peak:,.0f}, "
+                     f"steady {recovery[name + '_steady_lag']:,.0f})"))  # fmt: skip
+    term, kill, dynamic = recovery["sigterm"], recovery["sigkill"], recovery["sigkill_dynamic"]
+    assert isinstance(term, Restart) and isinstance(kill, Restart) and isinstance(dynamic, Restart)
+    rows.append(("**ratio SIGKILL / SIGTERM recovery**", f"**{kill.caught_up / term.caught_up:.2f}**"))
+    rows.append(("**ratio SIGKILL static / dynamic member**", f"**{kill.caught_up / dynamic.caught_up:.2f}**"))
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=1_000_000)
@@ -253,6 +365,8 @@ def main() -> int:
     ap.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     ap.add_argument("--no-second-worker", dest="second_worker", action="store_false",
                     help="skip phase 5 (latency with a second worker in the group)")  # fmt: skip
+    ap.add_argument("--no-recovery", dest="recovery", action="store_false",
+                    help="skip phase 6 (restart after SIGTERM and SIGKILL, time to caught up)")  # fmt: skip
     args = ap.parse_args()
 
     bootstrap, prefix = broker_with_topics("bench")
@@ -277,9 +391,15 @@ def main() -> int:
            "SCORING_PUBLISH_INTERVAL": str(args.publish_interval), "PANTAU_LOG_FORMAT": "json",
            "SCORING_LOG_LEVEL": "WARNING"}  # fmt: skip
     logf = (ROOT / ".pantau" / "bench-scoring.log").open("w")
-    worker = subprocess.Popen([sys.executable, "-m", "pantau.cli", "scoring", "run"], env=env, stdout=logf,
-                              stderr=subprocess.STDOUT)  # fmt: skip
-    workers = [worker]
+
+    workers: list[subprocess.Popen] = []  # every worker started, stopped at the end if still running
+
+    def start_worker(extra: dict[str, str] | None = None) -> subprocess.Popen:
+        argv = [sys.executable, "-m", "pantau.cli", "scoring", "run"]
+        workers.append(subprocess.Popen(argv, env={**env, **(extra or {})}, stdout=logf, stderr=subprocess.STDOUT))
+        return workers[-1]
+
+    worker = start_worker()
     try:
         t_first = None
         last_log = 0.0
@@ -302,11 +422,13 @@ def main() -> int:
         rss_after_throughput = peak_rss_mb(worker.pid)
         log(f"  scoring worker: {score_rate:,.0f} events/s, peak RSS {rss_after_throughput:,.0f} MiB")
 
-        log(f"phase 4: latency at {args.rate:,} events/s for {args.latency_seconds}s (event time = now)")
-        # Let the publications of phase 3's last records happen first: their latency includes the
-        # time they waited in the topic before the worker started, and must not count here.
-        time.sleep(max(3.0, args.publish_interval * 3))
-        one = measure_latency(bootstrap, topic, fw, regions, args, {port: worker.pid})
+        one = None
+        if args.latency_seconds > 0:
+            log(f"phase 4: latency at {args.rate:,} events/s for {args.latency_seconds}s (event time = now)")
+            # Let the publications of phase 3's last records happen first: their latency includes the
+            # time they waited in the topic before the worker started, and must not count here.
+            time.sleep(max(3.0, args.publish_interval * 3))
+            one = measure_latency(bootstrap, topic, fw, regions, args, {port: worker.pid})
         rss = peak_rss_mb(worker.pid)
         two = None
         if args.second_worker:
@@ -320,10 +442,19 @@ def main() -> int:
             wait_until_split([port, port2])
             time.sleep(5.0)  # the moved partitions' states restored, their scores published
             two = measure_latency(bootstrap, topic, fw, regions, args, {port: worker.pid, port2: worker2.pid})
+        recovery = None
+        if args.recovery:
+            log(f"phase 6: restarts under {args.rate:,} events/s, {len(regions)} regions held: SIGTERM, then SIGKILL")
+            if len(workers) > 1:
+                workers[1].terminate()
+                workers[1].wait(60)
+                wait_until_holding_all(port)
+            worker, recovery = measure_recovery(bootstrap, topic, fw, regions, args, worker, start_worker, port)
     finally:
-        for w in workers:
+        running = [w for w in workers if w.poll() is None]
+        for w in running:
             w.terminate()
-        for w in workers:
+        for w in running:
             w.wait(60)
 
     catchup = ScoringSettings.model_fields["catchup_publish_interval"].default
@@ -335,17 +466,20 @@ def main() -> int:
         ("raw aiokafka consumer (baseline)", f"{raw_rate:,.0f} events/s"),
         ("one scoring worker, sustained", f"{score_rate:,.0f} events/s"),
         ("**ratio worker / raw consumer**", f"**{score_rate / raw_rate:.3f}**"),
-        (f"latency at {args.rate:,} events/s, p50", _ms(one.p50)),
-        (f"latency at {args.rate:,} events/s, p99", _ms(one.p99)),
-        ("events whose score was published within 500 ms (exact, from the 0.5 s bucket)", f"{one.within:.2%}"),
-        ("of which in Kafka and the fetch (record age when applied, p99 of batches)", _ms(one.age_p99)),
-        ("worker CPU during the latency phase", f"{one.cpu:.0%} of a core"),
+        *([] if one is None else [
+            (f"latency at {args.rate:,} events/s, p50", _ms(one.p50)),
+            (f"latency at {args.rate:,} events/s, p99", _ms(one.p99)),
+            ("events whose score was published within 500 ms (exact, from the 0.5 s bucket)", f"{one.within:.2%}"),
+            ("of which in Kafka and the fetch (record age when applied, p99 of batches)", _ms(one.age_p99)),
+            ("worker CPU during the latency phase", f"{one.cpu:.0%} of a core"),
+        ]),
         ("worker peak RSS", f"{rss:,.0f} MiB"),
         *([] if two is None else [
             (f"two workers (one more joined), latency at {args.rate:,} events/s, p50 / p99",
              f"{_ms(two.p50)} / {_ms(two.p99)}"),
             ("... within 500 ms; CPU of the two workers", f"{two.within:.2%}; {two.cpu:.0%} of a core"),
         ]),
+        *([] if recovery is None else recovery_rows(recovery, args.rate)),
     ], record=not args.no_record)  # fmt: skip
     return 0
 

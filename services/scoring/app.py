@@ -75,6 +75,7 @@ class ScoringService:
 
 def build(settings: ScoringSettings) -> ScoringService:
     faust_patches.set_fetch_max_wait(settings.fetch_max_wait)
+    faust_patches.set_group_instance_id(settings.group_instance_id)
     ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["region-state"], DEFAULT_PARTITIONS)
     framework = load_framework(settings.framework_file)
     metrics = ScoringMetrics()
