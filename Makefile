@@ -72,7 +72,7 @@ typecheck: install ## mypy (strict on schemas/ and the domain modules)
 
 bench: bench-scoring bench-ingest bench-alerts ## Run every benchmark (results appended to bench/RESULTS.md)
 
-bench-scoring: kafka-jars ## Scoring benchmark: 1M events, one worker vs a raw consumer, latency at 2k/s with one worker, then two
+bench-scoring: kafka-jars ## Scoring benchmark: 1M events, one worker vs a raw consumer, latency at 2k/s with one worker, then two, recovery after SIGTERM/SIGKILL
 	$(VENV)/bin/python bench/scoring.py --events 1000000 --rate 2000 --latency-seconds 60
 
 bench-ingest: kafka-jars ## Ingest benchmark: HTTP events/s in batches of 500 and one by one (p50/p99) vs a raw producer

@@ -475,7 +475,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
         # The programme: published totals, and each region's status (drives the boards' per-region table).
         metrics.set_programme([orjson.loads(raw_plan) for raw_plan in list(plans.values())])
 
-    @app.timer(interval=5.0)
+    @app.timer(interval=1.0)  # the consumer-lag gauge is true within a second
     async def lag() -> None:
         await faust_app.export_lag(app, {scores_topic.get_topic_name(), alerts_topic.get_topic_name()},
                                    metrics.consumer_lag)  # fmt: skip

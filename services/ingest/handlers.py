@@ -16,16 +16,14 @@ import orjson
 from pantau import logs
 from schemas.dlq import dlq_headers
 from schemas.events import IndicatorEvent
-from schemas.validation import UNDECODABLE, Problem
+from schemas.validation import EMPTY_VALUE, SCHEMA_INVALID, UNDECODABLE, Problem, dead_letter_reason
 from services.ingest.domain import ngsi_ld
 from services.ingest.domain.auth import Publisher
 from services.ingest.domain.dedupe import DedupeKey, RecentIds, Seen
 from services.ingest.domain.intake import (
-    SCHEMA_INVALID,
     ItemResult,
     Rules,
     Status,
-    dead_letter_reason,
     scope_problems,
     validate_document,
     validate_item,
@@ -35,7 +33,6 @@ from services.ingest.writer import KafkaUnavailable, Record
 
 log = logs.get("pantau.ingest")
 SERVICE = "ingest"
-EMPTY_VALUE = "empty_value"
 #: The dead-letter "source topic" of a notification posted over HTTP.
 NOTIFY_SOURCE = "http:POST /v1/ngsi-ld/notify"
 PUBLISHER_HEADER = "pantau.dlq.publisher"

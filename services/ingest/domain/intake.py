@@ -21,8 +21,6 @@ from schemas.framework import Framework
 from schemas.regions import RegionRegistry
 from schemas.validation import (
     INVALID_VALUE,
-    MISSING_FIELD,
-    NOT_FINITE,
     UNDECODABLE,
     UNKNOWN_FIELD,
     Problem,
@@ -35,8 +33,6 @@ from services.ingest.domain.auth import Scope
 OUT_OF_SCOPE = "out_of_scope"
 SERVICE_FIELDS = ("publisher",)
 #: Dead-letter reason of a record that is not an event by the contract's schema.
-SCHEMA_INVALID = "schema_invalid"
-_SCHEMA_CODES = frozenset({UNKNOWN_FIELD, MISSING_FIELD, NOT_FINITE, INVALID_VALUE})
 #: Longest piece of a client's input an answer repeats (an id, a field name, a value in a message).
 ECHO_LIMIT = 120
 
@@ -128,11 +124,6 @@ def scope_problems(raw: object, scope: Scope, key_id: str) -> list[Problem]:
         message = f"key {key_id} may not write indicator {clip(repr(indicator))}"
         out.append(Problem(OUT_OF_SCOPE, "indicator_id", message))
     return out
-
-
-def dead_letter_reason(problem: Problem) -> str:
-    """The dead-letter reason of a problem: field-level schema codes fold into ``schema_invalid``."""
-    return SCHEMA_INVALID if problem.code in _SCHEMA_CODES else problem.code
 
 
 def clip(text: str, limit: int = ECHO_LIMIT) -> str:

@@ -29,8 +29,8 @@ from typing import Any
 
 from schemas.events import IndicatorEvent
 from schemas.timezones import zone_of_region
-from schemas.validation import INVALID_VALUE, MISSING_FIELD, UNKNOWN_INDICATOR, Problem
-from services.ingest.domain.intake import Rules, clip, dead_letter_reason, validate_document
+from schemas.validation import INVALID_VALUE, MISSING_FIELD, UNKNOWN_INDICATOR, Problem, dead_letter_reason
+from services.ingest.domain.intake import Rules, clip, validate_document
 
 ENTITY_TYPE = "KeyPerformanceIndicator"
 NGSI_LD_INVALID = "ngsi_ld_invalid"
