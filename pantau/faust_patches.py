@@ -19,10 +19,18 @@ from collections.abc import Callable
 from time import monotonic
 from typing import Any
 
+import faust
 from faust.transport import consumer as faust_consumer
 
 #: The faust-streaming release these patches were measured and are tested on (tests/unit/test_faust_patches.py).
 FAUST_VERSION = "0.15.3"
+
+if faust.__version__ != FAUST_VERSION:  # the patches reach into private attributes of exactly this release
+    raise ImportError(
+        f"pantau.faust_patches is tested on faust-streaming {FAUST_VERSION}, not {faust.__version__}: install the "
+        "locked versions (uv sync --frozen), or check the patched attributes (tests/unit/test_faust_patches.py) "
+        "and update FAUST_VERSION"
+    )
 
 # Topics whose fetched records go, a partition's batch at a time, to a callback of ours.
 _batch_routes: dict[str, Any] = {}
