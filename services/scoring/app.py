@@ -29,6 +29,7 @@ from typing import Any
 
 import faust
 from aiokafka.errors import KafkaError
+from faust.exceptions import SameNode
 from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
@@ -355,12 +356,26 @@ def build(settings: ScoringSettings) -> ScoringService:
         async def get(self, request: Request, region: str) -> Response:
             if region not in scorer.regions:
                 return self.json({"error": f"unknown region code {region!r}"}, status=404)
+            if faust_app.partition_of(region) not in held_source_partitions():
+                # Another worker holds the region (what this one has of it is at most a standby
+                # copy): faust's router asks the table's owner.
+                try:
+                    return await app.router.route_req(table.name, region.encode(), self.web, request)
+                except SameNode:
+                    pass
+                except Exception as exc:  # that worker is unreachable, or the assignment is moving
+                    error = f"region {region} is held by another worker, which did not answer ({type(exc).__name__})"
+                    return self.json({"error": error + "; try again"}, status=503)
             if region not in scorer.states and table.get(region.encode()) is None:
-                return self.json({"error": f"no events for {region} on this worker"}, status=404)
+                return self.json({"error": f"no events for {region} yet"}, status=404)
             score = scorer.score(region, datetime.now(UTC))
             body = score.model_dump(mode="json")
             body["weakest"] = [i.model_dump(mode="json") for i in weakest_indicators(score, 5)]
             return self.json(body)
+
+    def held_source_partitions() -> set[int]:
+        name = source.get_topic_name()
+        return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == name}
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Request) -> Response:

@@ -337,6 +337,11 @@ def test_a_second_worker_joining_under_load_loses_and_doubles_nothing(
     assert all(n > 0 for n in scored), scored
     latest = _latest_scores(kafka_bootstrap, prefix + "region-scores")
     assert {r: latest[r].events_applied for r in regions} == dict.fromkeys(regions, 60)
+    # A region's score answers on either worker: the one without it asks its owner (faust's router).
+    for port in ports:
+        for region in regions:
+            status, body = http_get(f"http://127.0.0.1:{port}/scores/{region}")
+            assert status == 200 and json.loads(body)["events_applied"] == 60, (port, region, body[:300])
 
 
 def _produce_like_librdkafka(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes]]) -> list[int]:
