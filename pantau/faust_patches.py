@@ -32,6 +32,8 @@ if faust.__version__ != FAUST_VERSION:  # the patches reach into private attribu
         "and update FAUST_VERSION"
     )
 
+# Changes applied to every aiokafka consumer faust makes for its worker, by name (_on_worker_consumer).
+_consumer_changes: dict[str, Callable[[Any], None]] = {}
 # Topics whose fetched records go, a partition's batch at a time, to a callback of ours.
 _batch_routes: dict[str, Any] = {}
 _original_wait_next_records = faust_consumer.Consumer._wait_next_records
@@ -121,7 +123,7 @@ def set_fetch_max_wait(seconds: float) -> None:
     def change(consumer: Any) -> None:
         consumer._fetch_max_wait_ms = int(seconds * 1000)  # read when the consumer starts its fetcher
 
-    _on_worker_consumer(change)
+    _on_worker_consumer("fetch_max_wait", change)
 
 
 def set_group_instance_id(instance_id: str | None) -> None:
@@ -138,18 +140,27 @@ def set_group_instance_id(instance_id: str | None) -> None:
     def change(consumer: Any) -> None:
         consumer._group_instance_id = instance_id  # read by AIOKafkaConsumer.start() for its GroupCoordinator
 
-    _on_worker_consumer(change)
+    _on_worker_consumer("group_instance_id", change)
 
 
-def _on_worker_consumer(change: Callable[[Any], None]) -> None:
-    """Apply ``change`` to each aiokafka consumer faust makes for its worker, before it starts."""
+def _on_worker_consumer(name: str, change: Callable[[Any], None]) -> None:
+    """Apply ``change`` to each aiokafka consumer faust makes for its worker, before it starts.
+
+    Idempotent: the factory is wrapped once, and a second change of the same ``name`` replaces the first.
+    """
     from faust.transport.drivers import aiokafka as faust_aiokafka
 
-    original = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
+    _consumer_changes[name] = change
+    cls = faust_aiokafka.AIOKafkaConsumerThread
+    if getattr(cls._create_worker_consumer, "_pantau_wrapped", False):
+        return
+    original = cls._create_worker_consumer
 
     def create(self: Any, transport: Any) -> Any:
         consumer = original(self, transport)
-        change(consumer)
+        for apply in _consumer_changes.values():
+            apply(consumer)
         return consumer
 
-    faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer = create  # type: ignore[method-assign]
+    create._pantau_wrapped = True  # type: ignore[attr-defined]
+    cls._create_worker_consumer = create  # type: ignore[method-assign]

@@ -128,3 +128,23 @@ def test_a_batch_path_that_stops_is_still_reported() -> None:
     [line] = stream_check(app, ROUTED, now)
     assert line.startswith(f"Stream stopped processing, or is slow for {ROUTED!r} (last inbound ")
     assert stream_check(app, ROUTED, now, highwater=100) == []  # nothing waiting: nothing to report
+
+
+def test_consumer_changes_install_once_and_the_last_of_a_kind_wins() -> None:
+    from faust.transport.drivers import aiokafka as faust_aiokafka
+
+    faust_patches.set_fetch_max_wait(0.2)
+    wrapped = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
+    faust_patches.set_fetch_max_wait(0.05)
+    faust_patches.set_group_instance_id(None)
+    # Calling again does not wrap the wrapper again; the later fetch wait replaces the earlier one.
+    assert faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer is wrapped
+
+    class Consumer:
+        _fetch_max_wait_ms = 1500
+        _group_instance_id = "x"
+
+    consumer = Consumer()
+    for apply in faust_patches._consumer_changes.values():
+        apply(consumer)
+    assert consumer._fetch_max_wait_ms == 50 and consumer._group_instance_id is None
