@@ -68,7 +68,6 @@ format: install ## ruff format and autofix
 
 typecheck: install ## mypy (strict on schemas/ and the domain modules)
 	$(VENV)/bin/mypy
-	$(VENV)/bin/mypy --explicit-package-bases deploy/grafana deploy/k8s
 
 bench: bench-scoring bench-ingest bench-alerts ## Run every benchmark (results appended to bench/RESULTS.md)
 
@@ -84,11 +83,11 @@ bench-alerts: kafka-jars ## Alerts benchmark: event crossing a threshold -> webh
 schemas: install ## Re-export the JSON Schema files of the contracts into schemas/json
 	$(PANTAU) schemas export
 
-grafana: install ## Rebuild the Grafana boards (deploy/grafana/dashboards/*.json) from deploy/grafana/boards.py
+grafana: install ## Rebuild the Grafana boards (deploy/grafana/dashboards/*.json) from services/ops/grafana_boards.py
 	$(PANTAU) grafana build
 
 manifests: grafana ## Rebuild deploy/k8s/generated (PrometheusRule and board ConfigMaps) from the rules and boards
-	$(VENV)/bin/python -m deploy.k8s.build
+	$(VENV)/bin/pantau manifests
 
 clean: ## Stop the broker and remove local state (.pantau) and caches
 	-$(PANTAU) kafka down

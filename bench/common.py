@@ -38,7 +38,7 @@ def broker_with_topics(stem: str) -> tuple[str, str]:
 
     from pantau.config import PlatformSettings
     from pantau.kafka_local import LocalKafka, wait_for_broker
-    from pantau.topics_admin import admin_client, ensure_topics
+    from services.runtime.topics import admin_client, ensure_topics
 
     settings = PlatformSettings()
     if not settings.external_kafka:
@@ -59,7 +59,7 @@ def drop_topics_at_exit(bootstrap: str, prefix: str) -> None:
     and so their changelogs, carry it too)."""
     import atexit
 
-    from pantau.topics_admin import delete_topics
+    from services.runtime.topics import delete_topics
 
     def drop() -> None:
         gone = delete_topics(bootstrap, keep=lambda name: prefix not in name)

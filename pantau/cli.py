@@ -138,7 +138,7 @@ def topics_create(
     from kafka.errors import KafkaError
 
     from pantau.kafka_local import broker_answers
-    from pantau.topics_admin import admin_client, ensure_topics
+    from services.runtime.topics import admin_client, ensure_topics
 
     settings = _settings()
     if not broker_answers(settings.bootstrap_servers, timeout=5.0):

@@ -118,8 +118,8 @@ def masterplan_load(
     """Validate plan files and publish the plans they change to the compacted masterplan topic."""
     from kafka.errors import KafkaError
 
-    from pantau.masterplan_io import publish_plans
     from schemas.regions import default_registry
+    from services.alerts.masterplans import publish_plans
 
     settings = platform_settings()
     loaded = _load_files(files or [])
@@ -138,9 +138,9 @@ def masterplan_load(
 def _plans_now(from_files: list[Path] | None) -> dict[str, object]:
     from kafka.errors import KafkaError
 
-    from pantau.masterplan_io import current_plans
     from schemas.masterplan import resolve_plans
     from schemas.regions import default_registry
+    from services.alerts.masterplans import current_plans
 
     if from_files is not None:
         return resolve_plans(_load_files(from_files), default_registry())  # type: ignore[return-value]

@@ -6,8 +6,8 @@ from typing import NoReturn
 
 import typer
 
-from pantau import logs
 from pantau.config import PlatformSettings
+from services.runtime import logs
 
 
 def platform_settings() -> PlatformSettings:

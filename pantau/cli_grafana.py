@@ -15,6 +15,22 @@ grafana_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(grafana_app, name="grafana")
+    app.command("manifests")(manifests)
+
+
+def manifests(
+    check: Annotated[bool, typer.Option(help="Only check; exit 1 when deploy/k8s/generated drifts.")] = False,
+) -> None:
+    """Write deploy/k8s/generated (PrometheusRule, board ConfigMaps) from the rules and the boards."""
+    from services.ops.k8s_manifests import stale_files, write_all
+
+    if check:
+        stale = stale_files()
+        for p in stale:
+            typer.echo(f"drift: {p}")
+        raise typer.Exit(1 if stale else 0)
+    for p in write_all():
+        typer.echo(f"wrote {p}")
 
 
 @grafana_app.command("build")
@@ -23,8 +39,8 @@ def grafana_build(
         bool, typer.Option(help="Only check; exit 1 when the committed JSON drifts from the code.")
     ] = False,
 ) -> None:
-    """Write the boards (deploy/grafana/boards.py) as JSON into deploy/grafana/dashboards/."""
-    from deploy.grafana.build import stale_files, write_all
+    """Write the boards (services/ops/grafana_boards.py) as JSON into deploy/grafana/dashboards/."""
+    from services.ops.grafana_build import stale_files, write_all
 
     if check:
         stale = stale_files()
@@ -46,7 +62,7 @@ def grafana_push(
     timeout: Annotated[float, typer.Option(help="Seconds per HTTP request.")] = 30.0,
 ) -> None:
     """Create the folder if needed and overwrite every board in it (idempotent)."""
-    from deploy.grafana.push import PushError, push
+    from services.ops.grafana_push import PushError, push
 
     try:
         pushed = push(url, token, folder=folder, timeout=timeout)

@@ -38,8 +38,7 @@ def _ingest_settings(**overrides: Any) -> IngestSettings:
     from services.ingest.config import IngestSettings
 
     try:
-        settings = IngestSettings()
-        return settings.model_copy(update=overrides) if overrides else settings
+        return IngestSettings(**overrides)
     except ValidationError as exc:
         fail("; ".join(f"INGEST_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()))
 
@@ -86,7 +85,7 @@ def ingest_validator(
     from services.ingest.server import run_validator
 
     platform_settings()
-    run_validator(_ingest_settings(**({"port": port} if port is not None else {})))
+    run_validator(_ingest_settings(**({"web_port": port} if port is not None else {})))
 
 
 @ingest_app.command("openapi")

@@ -19,7 +19,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pantau import logs
 from pantau.config import (
     EMBEDDED_CONTROLLER_PORT,
     EMBEDDED_HOST,
@@ -27,6 +26,7 @@ from pantau.config import (
     REPO_ROOT,
     PlatformSettings,
 )
+from services.runtime import logs
 
 log = logs.get(__name__)
 

@@ -1,6 +1,6 @@
 """The error lines of a folder of logs (``.pantau/logs/*.log`` under ``pantau run``), to count them.
 
-The services write one JSON object a line (``pantau.logs``: ``"level": "error"``). Anything else in
+The services write one JSON object a line (``services.runtime.logs``: ``"level": "error"``). Anything else in
 those files is plain text: what a program wrote before its logging was set up, a Python traceback,
 Prometheus and Alertmanager (logfmt, ``level=error``), a Java or default Python logging format
 (``ERROR``). A line is an error when its JSON level, its logfmt level, or an upper-case level word

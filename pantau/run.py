@@ -16,12 +16,13 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pantau import logs, prometheus_local
+from pantau import prometheus_local
 from pantau.config import REPO_ROOT, PlatformSettings
 from pantau.kafka_local import LocalKafka, wait_for_broker
 from pantau.sinks import demo_contacts
-from pantau.topics_admin import admin_client, ensure_topics
 from services.alerts.notify.ack import local_secret
+from services.runtime import logs
+from services.runtime.topics import admin_client, ensure_topics
 
 log = logs.get(__name__)
 

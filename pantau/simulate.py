@@ -24,10 +24,10 @@ from pathlib import Path
 
 import orjson
 
-from pantau import logs
 from pantau.feed import typical_range
-from pantau.kafka_io import safe_producer
 from schemas.framework import Direction, Framework, Indicator
+from services.runtime import logs
+from services.runtime.kafka_io import safe_producer
 
 log = logs.get("pantau.simulate")
 BPS_FILE = Path(__file__).resolve().parent.parent / "schemas" / "data" / "indicator_observations_bps.csv"

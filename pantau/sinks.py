@@ -18,7 +18,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from pantau import logs
+from services.runtime import logs
 
 log = logs.get("pantau.sinks")
 #: The secret of the demo contacts (deploy/alerts/contacts.demo.yaml). Not a secret of anything real.

@@ -22,28 +22,27 @@ from pydantic import ValidationError
 
 from schemas.events import IndicatorEvent
 from schemas.framework import Framework
+
+# The reason codes (stable: never renamed) are registered in schemas/reasons.py.
+from schemas.reasons import (
+    INVALID_VALUE,
+    KEY_MISMATCH,
+    MISSING_FIELD,
+    NOT_FINITE,
+    OBSERVED_IN_FUTURE,
+    OBSERVED_TOO_OLD,
+    OUT_OF_BOUNDS,
+    SCHEMA_CODES,
+    SCHEMA_INVALID,
+    UNDECODABLE,
+    UNIT_MISMATCH,
+    UNKNOWN_FIELD,
+    UNKNOWN_INDICATOR,
+    UNKNOWN_REGION,
+)
 from schemas.regions import RegionRegistry
 
-# Stable reason codes. Clients and dashboards match on them: never rename one, only add.
-UNDECODABLE = "undecodable"  # not JSON at all
-UNKNOWN_FIELD = "unknown_field"
-MISSING_FIELD = "missing_field"
-NOT_FINITE = "not_finite"
-INVALID_VALUE = "invalid_value"  # wrong type, pattern, length...
-UNKNOWN_REGION = "unknown_region"
-KEY_MISMATCH = "key_mismatch"
-UNKNOWN_INDICATOR = "unknown_indicator"
-UNIT_MISMATCH = "unit_mismatch"
-OUT_OF_BOUNDS = "out_of_bounds"
-OBSERVED_IN_FUTURE = "observed_in_future"
-OBSERVED_TOO_OLD = "observed_too_old"
-
-# Dead-letter reasons (``pantau.dlq.reason``) of records, beyond the codes above.
-EMPTY_VALUE = "empty_value"  # a record without a value (a tombstone)
-SCHEMA_INVALID = "schema_invalid"  # the field-level codes (unknown_field ... invalid_value) fold into it
-INTERNAL_ERROR = "internal_error"  # the handler itself failed on the record (a bug, logged with its traceback)
-WRONG_PARTITION = "wrong_partition"  # on a partition that does not own its key, and it could not be sent on
-_SCHEMA_CODES = frozenset({UNKNOWN_FIELD, MISSING_FIELD, NOT_FINITE, INVALID_VALUE})
+_SCHEMA_CODES = SCHEMA_CODES
 
 #: pydantic error types that have a code of their own; every other type is ``invalid_value``.
 _PYDANTIC_CODES = {

@@ -30,8 +30,6 @@ from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 from pydantic import BaseModel, ValidationError
 
-from pantau import faust_app, faust_patches, logs
-from pantau.topics_admin import ensure_changelogs
 from schemas.alerts import AckRequest, AlertEvent, AlertState, EscalationLevel
 from schemas.common import province_of
 from schemas.framework import load_framework
@@ -67,6 +65,8 @@ from services.alerts.notify import (
 )
 from services.alerts.notify.render import Facts
 from services.alerts.pages import SECURITY_HEADERS, STATIC, Language, OpenAlert, Pages, language
+from services.runtime import faust_app, faust_seam, logs
+from services.runtime.topics import ensure_changelogs
 
 log = logs.get("pantau.alerts")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
@@ -93,12 +93,12 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
     tokens = AckTokens.from_settings(notify_settings)  # the one signer: it writes every link and verifies clicks
     pages = Pages(notify_settings.ack_ttl)
     app = faust_app.make_app(
-        settings.app_id, bootstrap=settings.bootstrap_servers, store=settings.store, data_dir=settings.data_dir,
+        settings.app_id, kafka=settings.kafka, store=settings.store, data_dir=settings.data_dir,
         web_host=settings.web_host, web_port=settings.web_port, commit_interval=settings.commit_interval,
         session_timeout=settings.session_timeout,
     )  # fmt: skip
-    faust_patches.set_fetch_max_wait(0.05)
-    ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["plans", "alert-state", "deliveries", "outbox"],
+    faust_seam.set_fetch_max_wait(0.05)
+    ensure_changelogs(settings.kafka, settings.app_id, ["plans", "alert-state", "deliveries", "outbox"],
                       DEFAULT_PARTITIONS)  # fmt: skip
     raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
     plans_topic = app.topic(settings.topic("masterplan-milestones"), **raw)
@@ -181,7 +181,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
     @app.agent(scores_topic, name="evaluate-scores")
     async def evaluate_scores(stream: StreamT[Any]) -> None:
         # Subscribes the worker to region-scores (partitions, table recovery); the records go to
-        # score_batch() a partition's fetch at a time (pantau.faust_patches.route_topic_batches).
+        # score_batch() a partition's fetch at a time (services.runtime.faust_seam.route_topic_batches).
         async for _ in stream:  # pragma: no cover - nothing is delivered here
             pass
 
@@ -198,7 +198,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
             await judge(record)
             if n % 64 == 0:
                 await asyncio.sleep(0)
-        faust_patches.ack_offsets(app.consumer, tp, records[0].offset, records[-1].offset)
+        faust_seam.ack_offsets(app.consumer, tp, records[0].offset, records[-1].offset)
 
     async def judge(record: Any) -> None:
         score = read(RegionScore, record.value, f"{record.topic}[{record.partition}]@{record.offset}", "score_invalid")
@@ -228,7 +228,7 @@ def build(settings: AlertsSettings, notify_settings: NotifySettings) -> AlertsSe
         with faust_app.on_partition(app, scores_topic.get_topic_name(), partition, region.encode()):
             states[region.encode()] = state.model_dump_json().encode()
 
-    faust_patches.route_topic_batches(scores_topic.get_topic_name(), score_batch)
+    faust_seam.route_topic_batches(scores_topic.get_topic_name(), score_batch)
 
     def _track_pending(region: str, partition: int, state: RegionAlerts) -> None:
         if any(t.state is AlertState.PENDING for t in state.tracks.values()):

@@ -10,23 +10,25 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from pantau.config import REPO_ROOT
 from services.alerts.domain.rules import Rules
+from services.runtime.errors import ErrorPolicy
+from services.runtime.settings import ServiceSettings
 
 
-class AlertsSettings(BaseSettings):
+class AlertsSettings(ServiceSettings):
     model_config = SettingsConfigDict(frozen=True, env_prefix="ALERTS_", extra="ignore")
 
-    bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     app_id: str = "pantau-alerts"
-    topic_prefix: str = Field(default="", description="Prefix of every topic name (isolated environments).")
-    framework_file: Path | None = Field(default=None, description="Framework YAML; default: the shipped one.")
-    web_host: str = "127.0.0.1"
     web_port: int = 6067
     store: Literal["rocksdb", "memory"] = "rocksdb"
-    data_dir: Path = REPO_ROOT / ".pantau" / "alerts"
+    data_dir: Path = Field(default_factory=lambda data: data["home"] / "alerts", description="Table state.")
+    error_policy: ErrorPolicy = Field(
+        default="dlq",
+        description="A score or plan record the worker cannot use: send it to the DLQ and go on, stop the worker "
+        "(crash), or log it and go on (skip).",
+    )
     pending_for: timedelta = Field(default=timedelta(minutes=10), description="How long a condition holds to fire.")
     lookback: timedelta = Field(default=timedelta(days=30), description="History behind the at_risk trend.")
     drop_window: timedelta = Field(default=timedelta(days=7), description="Window of score_drop.")
@@ -47,10 +49,6 @@ class AlertsSettings(BaseSettings):
     )
     commit_interval: float = 1.0
     session_timeout: float = 10.0
-    log_level: str = "INFO"
-
-    def topic(self, name: str) -> str:
-        return self.topic_prefix + name
 
     def rules(self) -> Rules:
         return Rules(pending_for=self.pending_for, lookback=self.lookback, drop_window=self.drop_window,

@@ -26,17 +26,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from pantau import logs
 from schemas.framework import Indicator, load_framework
+from schemas.reasons import INVALID_VALUE, NGSI_LD_INVALID
 from schemas.regions import Region, default_registry
-from schemas.validation import INVALID_VALUE, Problem
+from schemas.validation import Problem
 from services.ingest.config import IngestSettings
 from services.ingest.consumer import ValidatorLoop
 from services.ingest.docs import add_docs
 from services.ingest.domain.auth import Publisher
 from services.ingest.domain.dedupe import RecentIds
 from services.ingest.domain.intake import ItemResult, Rules, Status, Undecodable, clip
-from services.ingest.domain.ngsi_ld import NGSI_LD_INVALID, is_notification
+from services.ingest.domain.ngsi_ld import is_notification
 from services.ingest.handlers import Intake, RawValidator, Submission
 from services.ingest.http_guard import REQUEST_TIMEOUT
 from services.ingest.metrics import IngestMetrics
@@ -53,6 +53,7 @@ from services.ingest.openapi import (
 from services.ingest.publishers import PublisherStore
 from services.ingest.ratelimit import RateLimiter
 from services.ingest.writer import KafkaWriter
+from services.runtime import logs
 
 log = logs.get("pantau.ingest")
 Scope = MutableMapping[str, Any]

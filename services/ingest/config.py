@@ -6,23 +6,21 @@ from datetime import timedelta
 from pathlib import Path
 
 from limits import parse_many
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
 
-from pantau.config import REPO_ROOT
 from schemas.validation import TimeLimits
+from services.runtime.settings import ServiceSettings
 
 
-class IngestSettings(BaseSettings):
-    model_config = SettingsConfigDict(frozen=True, env_prefix="INGEST_", extra="ignore")
+class IngestSettings(ServiceSettings):
+    model_config = SettingsConfigDict(frozen=True, env_prefix="INGEST_", extra="ignore", populate_by_name=True)
 
-    bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
-    topic_prefix: str = Field(default="", description="Prefix of every topic name (isolated environments).")
-    host: str = "127.0.0.1"
-    port: int = 8080
-    framework_file: Path | None = Field(default=None, description="Framework YAML; default: the shipped one.")
+    # INGEST_HOST and INGEST_PORT, as documented since the first release.
+    web_host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("INGEST_HOST", "host", "web_host"))
+    web_port: int = Field(default=8080, validation_alias=AliasChoices("INGEST_PORT", "port", "web_port"))
     publishers_file: Path = Field(
-        default=REPO_ROOT / ".pantau" / "ingest" / "publishers.yaml",
+        default_factory=lambda data: data["home"] / "ingest" / "publishers.yaml",
         description="Publishers and the hashes of their keys (written by 'pantau publishers add').",
     )
     # ---- what an event may be
@@ -63,7 +61,6 @@ class IngestSettings(BaseSettings):
     validator: bool = Field(default=True, description="Run the raw-topic validator in the same process.")
     validator_group: str = "pantau-ingest-validator"
     validator_max_records: int = Field(default=2000, gt=0, description="Records handled per fetch.")
-    log_level: str = "INFO"
 
     @field_validator("rate_limit")
     @classmethod
@@ -81,8 +78,13 @@ class IngestSettings(BaseSettings):
         return self
 
     @property
+    def host(self) -> str:
+        return self.web_host
+
+    @property
+    def port(self) -> int:
+        return self.web_port
+
+    @property
     def time_limits(self) -> TimeLimits:
         return TimeLimits(max_future=self.max_future, max_age=self.max_age)
-
-    def topic(self, name: str) -> str:
-        return self.topic_prefix + name

@@ -19,14 +19,14 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from pantau import logs
-from schemas.dlq import dlq_headers
+from schemas.dlq import INTERNAL_ERROR, dlq_headers
 from services.ingest.handlers import SERVICE, RawOutcome, RawValidator, event_record
 from services.ingest.metrics import IngestMetrics
 from services.ingest.writer import KafkaUnavailable, KafkaWriter, Record
+from services.runtime import logs
 
 log = logs.get("pantau.ingest.validator")
-INTERNAL_ERROR = "internal_error"
+
 RETRY_PAUSE = 1.0
 
 

@@ -13,10 +13,10 @@ from typing import Protocol
 
 import orjson
 
-from pantau import logs
 from schemas.dlq import dlq_headers
 from schemas.events import IndicatorEvent
-from schemas.validation import EMPTY_VALUE, SCHEMA_INVALID, UNDECODABLE, Problem, dead_letter_reason
+from schemas.reasons import EMPTY_VALUE, NGSI_LD_INVALID, SCHEMA_INVALID, UNDECODABLE
+from schemas.validation import Problem, dead_letter_reason
 from services.ingest.domain import ngsi_ld
 from services.ingest.domain.auth import Publisher
 from services.ingest.domain.dedupe import DedupeKey, RecentIds, Seen
@@ -30,6 +30,7 @@ from services.ingest.domain.intake import (
 )
 from services.ingest.metrics import IngestMetrics
 from services.ingest.writer import KafkaUnavailable, Record
+from services.runtime import logs
 
 log = logs.get("pantau.ingest")
 SERVICE = "ingest"
@@ -366,7 +367,7 @@ class RawValidator:
     ) -> RawOutcome:
         reads = ngsi_ld.read_entities(doc, self.rules, now)
         if not reads:
-            return self._dead(key, value, topic, partition, offset, ngsi_ld.NGSI_LD_INVALID, "no entity in the record")
+            return self._dead(key, value, topic, partition, offset, NGSI_LD_INVALID, "no entity in the record")
         out = RawOutcome(events=[r.event for r in reads if r.event is not None],
                          rejected=[r.problems[0] for r in reads if r.event is None])  # fmt: skip
         dead = ngsi_ld.dead_letter_of(reads)

@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from pantau import logs
 from services.ingest.domain.auth import Keyring, Publisher, Scope, hash_key, new_key
+from services.runtime import logs
 
 log = logs.get("pantau.ingest.publishers")
 HEADER = (

@@ -9,10 +9,10 @@ import signal
 import uvicorn
 from prometheus_client import start_http_server
 
-from pantau import logs
 from services.ingest.app import build_service, create_app
 from services.ingest.config import IngestSettings
 from services.ingest.http_guard import guarded_protocol
+from services.runtime import logs
 
 log = logs.get("pantau.ingest")
 

@@ -30,8 +30,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from pantau import logs
 from services.ingest.metrics import IngestMetrics
+from services.runtime import logs
 
 log = logs.get("pantau.ingest.writer")
 #: How far before a failed write the topics are read back (clock skew of LogAppendTime topics).

@@ -34,14 +34,14 @@ from faust.types import StreamT
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
-from pantau import faust_app, faust_patches, logs
-from pantau.topics_admin import ensure_changelogs
 from schemas.dlq import dlq_headers
 from schemas.framework import load_framework
+from schemas.reasons import INTERNAL_ERROR, WRONG_PARTITION
 from schemas.regions import default_registry
 from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
-from schemas.validation import INTERNAL_ERROR, WRONG_PARTITION
+from services.runtime import faust_app, faust_seam, logs
+from services.runtime.topics import ensure_changelogs
 from services.scoring.config import ScoringSettings
 from services.scoring.domain import Outcome, weakest_indicators
 from services.scoring.domain.state import to_micros
@@ -75,13 +75,13 @@ class ScoringService:
 
 
 def build(settings: ScoringSettings) -> ScoringService:
-    faust_patches.set_fetch_max_wait(settings.fetch_max_wait)
-    faust_patches.set_group_instance_id(settings.group_instance_id)
-    ensure_changelogs(settings.bootstrap_servers, settings.app_id, ["region-state"], DEFAULT_PARTITIONS)
+    faust_seam.set_fetch_max_wait(settings.fetch_max_wait)
+    faust_seam.set_group_instance_id(settings.group_instance_id)
+    ensure_changelogs(settings.kafka, settings.app_id, ["region-state"], DEFAULT_PARTITIONS)
     framework = load_framework(settings.framework_file)
     metrics = ScoringMetrics()
     app = faust_app.make_app(
-        settings.app_id, bootstrap=settings.bootstrap_servers, store=settings.store, data_dir=settings.data_dir,
+        settings.app_id, kafka=settings.kafka, store=settings.store, data_dir=settings.data_dir,
         web_host=settings.web_host, web_port=settings.web_port, commit_interval=settings.commit_interval,
         session_timeout=settings.session_timeout,
         # A RegionScore is ~10 KB: with faust's default 16 KB batches every score is a batch of its
@@ -186,7 +186,7 @@ def build(settings: ScoringSettings) -> ScoringService:
                 return
             consumer = app.consumer
             for tp, (first, last) in ranges.items():
-                faust_patches.ack_offsets(consumer, tp, first, last)
+                faust_seam.ack_offsets(consumer, tp, first, last)
             await app.producer.buffer.wait_until_ebb()
 
     score_partitions: dict[str, int] = {}
@@ -247,7 +247,7 @@ def build(settings: ScoringSettings) -> ScoringService:
         scorer.owner = lambda region: faust_app.partition_of(region, count)
 
     async def intake(tp: Any, records: list[Any]) -> None:
-        """A partition's fetched records, straight from faust's consumer (faust_patches.route_topic_batches)."""
+        """A partition's fetched records, straight from faust's consumer (faust_seam.route_topic_batches)."""
         generation = app.consumer_generation_id
         if scorer.owner is None:
             learn_owner()
@@ -290,7 +290,7 @@ def build(settings: ScoringSettings) -> ScoringService:
     late_detail = f"observed_at older than the series watermark minus {settings.allowed_lateness}"
     flow_acquire = app.flow_control.acquire
     source_name = source.get_topic_name()
-    faust_patches.route_topic_batches(source_name, intake)
+    faust_seam.route_topic_batches(source_name, intake)
 
     @app.agent(source, name="score-events")
     async def score_events(stream: StreamT[Any]) -> None:

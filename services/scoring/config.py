@@ -9,23 +9,20 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from pantau.config import REPO_ROOT
 from schemas.validation import DEFAULT_TIME_LIMITS, TimeLimits
+from services.runtime.errors import ErrorPolicy
+from services.runtime.settings import ServiceSettings
 
 
-class ScoringSettings(BaseSettings):
+class ScoringSettings(ServiceSettings):
     model_config = SettingsConfigDict(frozen=True, env_prefix="SCORING_", extra="ignore")
 
-    bootstrap_servers: str = Field(default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     app_id: str = "pantau-scoring"
-    topic_prefix: str = Field(default="", description="Prefix of every topic name (isolated environments).")
-    framework_file: Path | None = Field(default=None, description="Framework YAML; default: the shipped one.")
-    web_host: str = "127.0.0.1"
     web_port: int = 6066
     store: Literal["rocksdb", "memory"] = "rocksdb"
-    data_dir: Path = REPO_ROOT / ".pantau" / "scoring"
+    data_dir: Path = Field(default_factory=lambda data: data["home"] / "scoring", description="Table state.")
     allowed_lateness: timedelta = timedelta(minutes=5)
     max_future: timedelta = Field(
         default=DEFAULT_TIME_LIMITS.max_future,
@@ -51,9 +48,10 @@ class ScoringSettings(BaseSettings):
         default=0.05, gt=0, le=1.5, description="Longest the broker may hold a fetch waiting for data, seconds."
     )
     batch_max: int = Field(default=20_000, gt=0, description="Events applied before state is persisted anyway.")
-    error_policy: Literal["dlq", "crash"] = Field(
+    error_policy: ErrorPolicy = Field(
         default="dlq",
-        description="On an unexpected error with one record: send it to the DLQ and go on, or stop the worker.",
+        description="On an unexpected error with one record: send it to the DLQ and go on, stop the worker "
+        "(crash), or log it and go on (skip).",
     )
     commit_interval: float = 1.0
     session_timeout: float = Field(
@@ -69,7 +67,6 @@ class ScoringSettings(BaseSettings):
         default=None,
         description="The static member's name; default: from the host, the web address and the state directory.",
     )
-    log_level: str = "INFO"
 
     @property
     def group_instance_id(self) -> str | None:
@@ -89,6 +86,3 @@ class ScoringSettings(BaseSettings):
     @property
     def time_limits(self) -> TimeLimits:
         return TimeLimits(max_future=self.max_future, max_age=self.max_age)
-
-    def topic(self, name: str) -> str:
-        return self.topic_prefix + name

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas.framework import Framework
+from schemas.reasons import EMPTY_VALUE
 from schemas.regions import RegionRegistry
 from schemas.scores import RegionScore
 from schemas.validation import (
     DEFAULT_TIME_LIMITS,
-    EMPTY_VALUE,
     Problem,
     TimeLimits,
     check_event,

@@ -18,11 +18,11 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from pantau.topics_admin import admin_client
 from schemas.framework import Framework
 from schemas.regions import default_registry
 from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
+from services.runtime.topics import admin_client
 from services.scoring.domain.state import to_micros
 from services.scoring.handlers import Misrouted, Rejection, Scorer
 from services.scoring.metrics import ScoringMetrics

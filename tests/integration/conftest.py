@@ -14,7 +14,7 @@ import pytest
 
 from pantau.config import PlatformSettings
 from pantau.kafka_local import LocalKafka, wait_for_broker
-from pantau.topics_admin import delete_topics
+from services.runtime.topics import delete_topics
 from tests.integration.helpers import (
     SESSION_TOPIC_MARKS,
     ServiceProcess,

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from pantau.topics_admin import admin_client, ensure_topics
+from services.runtime.topics import admin_client, ensure_topics
 
 T = TypeVar("T")
 

@@ -31,12 +31,12 @@ from typing import Any
 
 import pytest
 
-from deploy.grafana.build import DASHBOARDS_DIR
-from deploy.grafana.panels import iter_panels, query_result_line, variable_regex
 from pantau.prometheus_local import LocalPrometheus, PrometheusError, render_config, write_config
 from pantau.simulate import quality_value
 from schemas.framework import load_framework
 from schemas.regions import default_registry
+from services.ops.grafana_build import DASHBOARDS_DIR
+from services.ops.grafana_panels import iter_panels, query_result_line, variable_regex
 from tests.integration.helpers import ServiceProcess, create_topics, free_port, http_get, metric, produce, wait_for
 
 pytestmark = pytest.mark.integration

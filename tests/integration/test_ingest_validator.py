@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from kafka import KafkaProducer
 
-from pantau.topics_admin import admin_client
 from schemas.dlq import read_headers
 from schemas.events import IndicatorEvent
+from services.runtime.topics import admin_client
 from tests.builders import a_kpi_entity, an_event_doc
 from tests.integration.helpers import metric, produce, read_all, wait_for
 from tests.integration.test_ingest_support import StartIngest, start_ingest

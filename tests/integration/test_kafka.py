@@ -12,9 +12,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 
-from pantau.topics_admin import admin_client, check_drift, ensure_topics
 from schemas.events import IndicatorEvent
 from schemas.topics import TOPICS, TopicSpec
+from services.runtime.topics import admin_client, check_drift, ensure_topics
 from tests.builders import an_indicator_event
 
 
@@ -167,7 +167,7 @@ def test_kafka_up_is_idempotent_and_status_answers(kafka_bootstrap: str) -> None
 
 def test_table_state_of_another_cluster_is_removed_before_faust_starts(kafka_bootstrap: str, tmp_path: Path) -> None:
     """RocksDB files built from another cluster's changelogs make faust refuse to start: they go."""
-    from pantau.faust_app import forget_state_of_another_cluster
+    from services.runtime.faust_app import forget_state_of_another_cluster
 
     state = tmp_path / "pantau-scoring"
     (state / "v1" / "tables").mkdir(parents=True)

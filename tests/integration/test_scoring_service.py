@@ -538,9 +538,9 @@ def test_the_lag_figure_never_says_caught_up_while_records_wait(kafka_bootstrap:
     written by confluent-kafka set up as docs/scoring.md tells publishers (partitioner=murmur2_random)."""
     from confluent_kafka import Producer
 
-    from pantau.faust_app import partition_of
     from pantau.feed import synthetic_events
     from schemas.regions import default_registry
+    from services.runtime.faust_app import partition_of
 
     svc, prefix, port = start_scoring()
     _wait_until_ready(port)

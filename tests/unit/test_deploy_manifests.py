@@ -12,9 +12,9 @@ import pytest
 import typer
 import yaml
 
-from deploy.k8s import build as k8s_build
 from pantau.cli import app
 from schemas.topics import DEFAULT_PARTITIONS, topic
+from services.ops import k8s_manifests as k8s_build
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 K8S = DEPLOY / "k8s"
@@ -55,7 +55,7 @@ def test_every_yaml_parses(path: Path) -> None:
 
 def test_generated_k8s_files_do_not_drift() -> None:
     stale = k8s_build.stale_files()
-    assert not stale, f"deploy/k8s/generated drifted: {stale}; run `python -m deploy.k8s.build`"
+    assert not stale, f"deploy/k8s/generated drifted: {stale}; run `pantau manifests`"
 
 
 def test_prometheus_rule_holds_exactly_the_rule_files() -> None:

@@ -15,12 +15,12 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from deploy.grafana import build
-from deploy.grafana.boards import BOARDS
-from deploy.grafana.panels import iter_panels, query_result_line, variable_regex
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.notify.metrics import NotifyMetrics
 from services.ingest.metrics import IngestMetrics
+from services.ops import grafana_build as build
+from services.ops.grafana_boards import BOARDS
+from services.ops.grafana_panels import iter_panels, query_result_line, variable_regex
 from services.scoring.metrics import ScoringMetrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def series_in(expr: str) -> set[str]:
 
 def test_committed_json_matches_the_code() -> None:
     stale = build.stale_files()
-    assert not stale, f"boards drifted from deploy/grafana/boards.py: {stale}; run `pantau grafana build`"
+    assert not stale, f"boards drifted from services/ops/grafana_boards.py: {stale}; run `pantau grafana build`"
 
 
 def test_the_build_check_reports_drift(tmp_path: Path) -> None:

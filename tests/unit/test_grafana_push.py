@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from deploy.grafana import build
-from deploy.grafana.boards import BOARDS
-from deploy.grafana.push import PushError, folder_uid, push
 from pantau.cli import app
+from services.ops import grafana_build as build
+from services.ops.grafana_boards import BOARDS
+from services.ops.grafana_push import PushError, folder_uid, push
 
 TOKEN = "glsa_test_token"
 

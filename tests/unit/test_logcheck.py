@@ -8,7 +8,7 @@ import pytest
 
 from pantau.logcheck import error_lines, is_error
 
-# What the services write (pantau.logs: structlog JSON), faust's false alarm among them.
+# What the services write (services.runtime.logs: structlog JSON), faust's false alarm among them.
 FAUST_STALL = (
     '{"event": "Stream has not started processing TP(topic=\'indicator-events\', partition=3) (started 5.02 minutes '
     'ago).\\n\\nThere are multiple possible explanations for this:", "level": "error", "logger": '

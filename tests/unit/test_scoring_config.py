@@ -33,7 +33,7 @@ def test_a_worker_is_the_same_static_member_again_only_in_its_own_place(tmp_path
 
 
 def test_aiokafka_still_reads_the_instance_id_when_the_consumer_starts() -> None:
-    # pantau.faust_patches.set_group_instance_id sets the attribute on a consumer faust has made and
+    # services.runtime.faust_seam.set_group_instance_id sets the attribute on a consumer faust has made and
     # not yet started; AIOKafkaConsumer.start() hands it to its GroupCoordinator.
     assert "_group_instance_id" in AIOKafkaConsumer.start.__code__.co_names
     assert "_group_instance_id" in AIOKafkaConsumer.__init__.__code__.co_names

@@ -14,12 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
 
-from pantau.faust_app import partition_of
 from schemas.framework import load_framework
 from schemas.regions import default_registry
 from schemas.validation import DEFAULT_TIME_LIMITS
 from services.ingest.domain.intake import Rules
 from services.ingest.handlers import RawValidator
+from services.runtime.faust_app import partition_of
 from services.scoring.domain import Outcome
 from services.scoring.handlers import Misrouted, Rejection, Scorer
 from services.scoring.metrics import ScoringMetrics

@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
-from pantau import logs
 from services.alerts.notify.config import NotifySettings
+from services.runtime import logs
 
 log = logs.get("alerts.notify")
 _SALT = "pantau.alerts.ack.v1"

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-from pantau import logs
 from schemas.alerts import AlertEvent, AlertState
 from schemas.framework import Framework
 from schemas.regions import RegionRegistry, default_registry
@@ -30,6 +29,7 @@ from services.alerts.notify.model import Channel, ChannelOutcome, DeliveryReport
 from services.alerts.notify.render import EmailRenderer, Wording
 from services.alerts.notify.retry import DeliveryError, RetryPolicy
 from services.alerts.notify.webhook import WebhookSender, payload
+from services.runtime import logs
 
 log = logs.get("alerts.notify")
 T = TypeVar("T")

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from schemas.reasons import INVALID_VALUE, MISSING_FIELD, OBSERVED_IN_FUTURE
 from schemas.timezones import zone_of_region
-from schemas.validation import INVALID_VALUE, MISSING_FIELD, OBSERVED_IN_FUTURE, Problem
+from schemas.validation import Problem
 
 NAMESPACE = uuid.UUID("0b6f7a64-3c1e-5f0d-8e2a-9d4c6b1a2e53")
 _YEAR = re.compile(r"^(\d{4})$")

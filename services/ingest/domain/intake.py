@@ -18,16 +18,9 @@ from pydantic import ValidationError
 
 from schemas.events import IndicatorEvent
 from schemas.framework import Framework
+from schemas.reasons import INVALID_VALUE, UNDECODABLE, UNKNOWN_FIELD
 from schemas.regions import RegionRegistry
-from schemas.validation import (
-    INVALID_VALUE,
-    UNDECODABLE,
-    UNKNOWN_FIELD,
-    Problem,
-    TimeLimits,
-    check_event,
-    problems_from_validation_error,
-)
+from schemas.validation import Problem, TimeLimits, check_event, problems_from_validation_error
 from services.ingest.domain.auth import Scope
 
 OUT_OF_SCOPE = "out_of_scope"

@@ -28,12 +28,12 @@ from datetime import UTC, date, datetime, time, timezone
 from typing import Any
 
 from schemas.events import IndicatorEvent
+from schemas.reasons import INVALID_VALUE, MISSING_FIELD, NGSI_LD_INVALID, UNKNOWN_INDICATOR
 from schemas.timezones import zone_of_region
-from schemas.validation import INVALID_VALUE, MISSING_FIELD, UNKNOWN_INDICATOR, Problem, dead_letter_reason
+from schemas.validation import Problem, dead_letter_reason
 from services.ingest.domain.intake import Rules, clip, validate_document
 
 ENTITY_TYPE = "KeyPerformanceIndicator"
-NGSI_LD_INVALID = "ngsi_ld_invalid"
 NAMESPACE = uuid.UUID("4c1b3f0e-7d0a-5b8e-9a51-6e2f1d9c0a77")
 #: UN/CEFACT common codes of the framework's units.
 UNIT_CODES = {"P1": "percent", "HUR": "hours", "MIN": "minutes", "GQ": "ug/m3", "KMH": "km/h", "ANN": "years"}

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from pantau.kafka_io import read_topic, safe_producer
 from schemas.masterplan import Masterplan, MasterplanFile, resolve_plans
 from schemas.regions import RegionRegistry
+from services.runtime.kafka_io import read_topic, safe_producer
 
 
 def current_plans(bootstrap: str, topic: str) -> dict[str, Masterplan]:

@@ -15,20 +15,27 @@ reports a batch callback that stops for ``stream_processing_timeout``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from time import monotonic
 from typing import Any
 
 import faust
+from faust.streams import _current_event as current_event_var
 from faust.transport import consumer as faust_consumer
+from faust.types import Message
+from faust.types.tuples import ack_lock
+from mode.utils.futures import notify
 
-#: The faust-streaming release these patches were measured and are tested on (tests/unit/test_faust_patches.py).
+#: The faust-streaming release these patches were measured and are tested on (tests/unit/test_faust_seam.py).
 FAUST_VERSION = "0.15.3"
 
 if faust.__version__ != FAUST_VERSION:  # the patches reach into private attributes of exactly this release
     raise ImportError(
-        f"pantau.faust_patches is tested on faust-streaming {FAUST_VERSION}, not {faust.__version__}: install the "
-        "locked versions (uv sync --frozen), or check the patched attributes (tests/unit/test_faust_patches.py) "
+        f"services.runtime.faust_seam is tested on faust-streaming {FAUST_VERSION}, not {faust.__version__}: "
+        "install the "
+        "locked versions (uv sync --frozen), or check the patched attributes (tests/unit/test_faust_seam.py) "
         "and update FAUST_VERSION"
     )
 
@@ -101,15 +108,17 @@ def ack_offsets(consumer: Any, tp: Any, first: int, last: int) -> None:
     Offsets in the range that carry no record are harmless: faust commits the end of the run of
     acknowledged offsets that starts at the committed offset.
     """
-    committed = consumer._committed_offset[tp]
-    start = first if committed is None else max(first, committed)
-    if start > last:
-        return
-    index = consumer._acked_index[tp]
-    fresh = [o for o in range(start, last + 1) if o not in index]
-    index.update(fresh)
-    consumer._acked[tp].extend(fresh)
-    consumer._n_acked += len(fresh)
+    with ack_lock:  # as Consumer.ack: the test-and-set of the index and the bookkeeping are one step
+        committed = consumer._committed_offset[tp]
+        start = first if committed is None else max(first, committed)
+        if start > last:
+            return
+        index = consumer._acked_index[tp]
+        fresh = [o for o in range(start, last + 1) if o not in index]
+        index.update(fresh)
+        consumer._acked[tp].extend(fresh)
+        consumer._n_acked += len(fresh)
+        notify(consumer._waiting_for_ack)  # wakes wait_empty (a rebalance, a shutdown) as Consumer.ack does
 
 
 def set_fetch_max_wait(seconds: float) -> None:
@@ -164,3 +173,19 @@ def _on_worker_consumer(name: str, change: Callable[[Any], None]) -> None:
 
     create._pantau_wrapped = True  # type: ignore[attr-defined]
     cls._create_worker_consumer = create  # type: ignore[method-assign]
+
+
+@contextmanager
+def on_partition(app: faust.App, topic: str, partition: int, key: bytes) -> Iterator[None]:
+    """Table writes inside go to ``partition`` (faust writes to the current event's partition).
+
+    For writes outside an agent's stream: a batch path, a timer. The partition must be the one of
+    the records the table follows, so that the changelog stays co-partitioned with them.
+    """
+    message = Message(topic, partition, -1, 0.0, 0, None, key, b"", None)
+    event = app.create_event(key, b"", None, message)  # held here: the context variable keeps a weak reference
+    token = current_event_var.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        current_event_var.reset(token)

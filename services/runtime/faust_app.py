@@ -5,20 +5,20 @@ from __future__ import annotations
 
 import logging
 import shutil
-import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import faust
 from aiokafka.partitioner import murmur2
-from faust.streams import _current_event as current_event_var
-from faust.types import Message
 from prometheus_client import Gauge
 
-from pantau import logs
 from schemas.topics import DEFAULT_PARTITIONS
+from services.runtime import logs
+from services.runtime.faust_seam import on_partition
+from services.runtime.settings import KafkaConnection
+
+__all__ = ["Worker", "export_lag", "forget_state_of_another_cluster", "make_app", "on_partition", "partition_of",
+           "run"]  # fmt: skip
 
 log = logs.get("pantau.faust")
 
@@ -26,7 +26,7 @@ log = logs.get("pantau.faust")
 def make_app(
     app_id: str,
     *,
-    bootstrap: str,
+    kafka: KafkaConnection,
     store: str,
     data_dir: Path,
     web_host: str,
@@ -37,10 +37,10 @@ def make_app(
 ) -> faust.App:
     """A faust App on the Pantau defaults: acks=all, earliest offsets, loopback web, 12 partitions."""
     (data_dir / app_id).mkdir(parents=True, exist_ok=True)
-    forget_state_of_another_cluster(bootstrap, data_dir / app_id)
+    forget_state_of_another_cluster(kafka, data_dir / app_id)
     return faust.App(
         app_id,
-        broker=f"kafka://{bootstrap}",
+        **kafka.faust(),
         store="memory://" if store == "memory" else "rocksdb://",
         datadir=str(data_dir / app_id),
         web_host=web_host,
@@ -65,7 +65,7 @@ def partition_of(key: str, partitions: int = DEFAULT_PARTITIONS) -> int:
     return int(murmur2(key.encode()) & 0x7FFFFFFF) % partitions
 
 
-def forget_state_of_another_cluster(bootstrap: str, state_dir: Path) -> bool:
+def forget_state_of_another_cluster(kafka: KafkaConnection | str, state_dir: Path) -> bool:
     """Remove table state on disk that another Kafka cluster's changelogs built; True if removed.
 
     The RocksDB files cache one cluster's changelog topics. Against another cluster (a freshly
@@ -74,9 +74,9 @@ def forget_state_of_another_cluster(bootstrap: str, state_dir: Path) -> bool:
     the truth, so the files go and faust rebuilds the state from them. The cluster id is kept next to
     the state; state without one (older versions) is treated as another cluster's.
     """
-    from pantau.topics_admin import admin_client
+    from services.runtime.topics import admin_client
 
-    admin = admin_client(bootstrap)
+    admin = admin_client(kafka)
     try:
         cluster = str(admin.describe_cluster()["cluster_id"])
     finally:
@@ -91,22 +91,6 @@ def forget_state_of_another_cluster(bootstrap: str, state_dir: Path) -> bool:
                     removed=len(stale))  # fmt: skip
     marker.write_text(cluster + "\n")
     return bool(stale)
-
-
-@contextmanager
-def on_partition(app: faust.App, topic: str, partition: int, key: bytes) -> Iterator[None]:
-    """Table writes inside go to ``partition`` (faust writes to the current event's partition).
-
-    For writes outside an agent's stream: a batch path, a timer. The partition must be the one of
-    the records the table follows, so that the changelog stays co-partitioned with them.
-    """
-    message = Message(topic, partition, -1, 0.0, 0, None, key, b"", None)
-    event = app.create_event(key, b"", None, message)  # held here: the context variable keeps a weak reference
-    token = current_event_var.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        current_event_var.reset(token)
 
 
 async def export_lag(app: faust.App, topics: set[str], gauge: Gauge) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
-from deploy.grafana.build import DASHBOARDS_DIR
+from services.ops.grafana_build import DASHBOARDS_DIR
 
 
 class PushError(RuntimeError):

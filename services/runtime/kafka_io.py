@@ -1,4 +1,4 @@
-"""Small Kafka chores of the command line: read a topic to its end, and a safe producer."""
+"""Small Kafka chores: read a topic to its end, and a safe producer (kafka-python, blocking)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from services.runtime.settings import Kafka, connection
 
-def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
+
+def read_topic(kafka: Kafka, topic: str, timeout: float = 30.0) -> list[Any]:
     """Every record now on ``topic`` (all partitions, from the beginning to the current end offsets)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = KafkaConsumer(**connection(kafka).kafka_python(), enable_auto_commit=False, group_id=None)
     try:
         parts = consumer.partitions_for_topic(topic) or set()
         if not parts:
@@ -31,6 +33,6 @@ def read_topic(bootstrap: str, topic: str, timeout: float = 30.0) -> list[Any]:
         consumer.close()
 
 
-def safe_producer(bootstrap: str, **kwargs: Any) -> KafkaProducer:
+def safe_producer(kafka: Kafka, **kwargs: Any) -> KafkaProducer:
     """acks=all and idempotence, as every Pantau producer."""
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **kwargs)
+    return KafkaProducer(**connection(kafka).kafka_python(), acks="all", enable_idempotence=True, **kwargs)

@@ -1,4 +1,4 @@
-"""The faust seam (pantau/faust_patches.py): what it relies on in faust, and that batch-routed partitions
+"""The faust seam (services/runtime/faust_seam.py): what it relies on in faust, and that batch-routed partitions
 are not reported as stalled by faust's stream monitor while stalls are still reported."""
 
 from __future__ import annotations
@@ -16,21 +16,21 @@ from faust.transport import consumer as faust_consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types import TP
 
-from pantau import faust_patches
+from services.runtime import faust_seam
 
 ROUTED = TP("indicator-events", 3)
 OTHER = TP("masterplan-milestones", 3)
 
 
 def test_faust_is_the_version_the_seam_was_measured_on() -> None:
-    assert faust.__version__ == faust_patches.FAUST_VERSION
+    assert faust.__version__ == faust_seam.FAUST_VERSION
 
 
 def test_faust_still_has_what_the_seam_touches() -> None:
     # The fetch it wraps, and the consumer's offset bookkeeping it writes (ack_offsets, the read offset, gaps).
-    assert callable(faust_patches._original_wait_next_records)
-    assert faust_patches._original_wait_next_records is faust_consumer.Consumer._wait_next_records or (
-        faust_consumer.Consumer._wait_next_records is faust_patches._wait_next_records
+    assert callable(faust_seam._original_wait_next_records)
+    assert faust_seam._original_wait_next_records is faust_consumer.Consumer._wait_next_records or (
+        faust_consumer.Consumer._wait_next_records is faust_seam._wait_next_records
     )
     assert callable(faust_consumer.Consumer._add_gap)
     init = faust_consumer.Consumer.__init__.__code__.co_names
@@ -82,10 +82,10 @@ def fetch_through_the_seam(
     async def fetched(_self: Any, _timeout: float) -> tuple[dict[TP, list[Any]], set[TP]]:
         return records, set(records)
 
-    monkeypatch.setattr(faust_patches, "_original_wait_next_records", fetched)
-    monkeypatch.setitem(faust_patches._batch_routes, ROUTED.topic, callback)
+    monkeypatch.setattr(faust_seam, "_original_wait_next_records", fetched)
+    monkeypatch.setitem(faust_seam._batch_routes, ROUTED.topic, callback)
     consumer = SimpleNamespace(app=app, _read_offset=defaultdict(lambda: None))
-    rest, _active = asyncio.run(faust_patches._wait_next_records(consumer, 1.0))
+    rest, _active = asyncio.run(faust_seam._wait_next_records(consumer, 1.0))
     return consumer, rest
 
 
@@ -133,10 +133,10 @@ def test_a_batch_path_that_stops_is_still_reported() -> None:
 def test_consumer_changes_install_once_and_the_last_of_a_kind_wins() -> None:
     from faust.transport.drivers import aiokafka as faust_aiokafka
 
-    faust_patches.set_fetch_max_wait(0.2)
+    faust_seam.set_fetch_max_wait(0.2)
     wrapped = faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer
-    faust_patches.set_fetch_max_wait(0.05)
-    faust_patches.set_group_instance_id(None)
+    faust_seam.set_fetch_max_wait(0.05)
+    faust_seam.set_group_instance_id(None)
     # Calling again does not wrap the wrapper again; the later fetch wait replaces the earlier one.
     assert faust_aiokafka.AIOKafkaConsumerThread._create_worker_consumer is wrapped
 
@@ -145,6 +145,6 @@ def test_consumer_changes_install_once_and_the_last_of_a_kind_wins() -> None:
         _group_instance_id = "x"
 
     consumer = Consumer()
-    for apply in faust_patches._consumer_changes.values():
+    for apply in faust_seam._consumer_changes.values():
         apply(consumer)
     assert consumer._fetch_max_wait_ms == 50 and consumer._group_instance_id is None

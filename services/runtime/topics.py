@@ -10,8 +10,9 @@ from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaTimeoutError
 
-from pantau import logs
 from schemas.topics import TOPICS, TopicSpec
+from services.runtime import logs
+from services.runtime.settings import Kafka, connection
 
 log = logs.get(__name__)
 
@@ -26,9 +27,10 @@ class TopicReport:
     error: str | None = None
 
 
-def admin_client(bootstrap: str, timeout_s: float = 30.0) -> KafkaAdminClient:
+def admin_client(kafka: Kafka, timeout_s: float = 30.0) -> KafkaAdminClient:
+    """An admin client of the cluster (``kafka``: a connection with its security settings, or a bootstrap)."""
     return KafkaAdminClient(
-        bootstrap_servers=bootstrap,
+        **connection(kafka).kafka_python(),
         client_id="pantau-admin",
         request_timeout_ms=int(timeout_s * 1000),
         bootstrap_timeout_ms=int(timeout_s * 1000),
@@ -98,14 +100,14 @@ def check_drift(
     return out
 
 
-def ensure_changelogs(bootstrap: str, app_id: str, tables: list[str], partitions: int) -> None:
+def ensure_changelogs(kafka: Kafka, app_id: str, tables: list[str], partitions: int) -> None:
     """Create the compacted changelog topics of a faust app's tables before faust starts.
 
     faust declares them itself at start-up, but on a freshly started broker its consumer can see a
     just-created topic with no partitions yet and keep that view for minutes; the first table write
     then fails with PartitionsMismatch. Created and fully visible beforehand, they are simply found.
     """
-    admin = admin_client(bootstrap)
+    admin = admin_client(kafka)
     try:
         new = [NewTopic(f"{app_id}-{t}-changelog", partitions, 1, topic_configs={"cleanup.policy": "compact"})
                for t in tables]  # fmt: skip
@@ -117,13 +119,13 @@ def ensure_changelogs(bootstrap: str, app_id: str, tables: list[str], partitions
         admin.close()
 
 
-def delete_topics(bootstrap: str, keep: Callable[[str], bool]) -> list[str]:
+def delete_topics(kafka: Kafka, keep: Callable[[str], bool]) -> list[str]:
     """Delete every topic on the cluster for which ``keep`` is false; return the names deleted.
 
     Tests and benchmarks make topics of their own (under a unique prefix) on the developer's local
     broker; left behind, thousands of partitions exhaust the broker's file handles within days.
     """
-    admin = admin_client(bootstrap)
+    admin = admin_client(kafka)
     try:
         doomed = sorted(t for t in admin.list_topics() if not t.startswith("__") and not keep(t))
         for start in range(0, len(doomed), 100):

@@ -1,4 +1,4 @@
-"""The Pantau Grafana boards, as code. ``python -m deploy.grafana.build`` writes them to dashboards/.
+"""The Pantau Grafana boards, as code. ``pantau grafana build`` writes them to dashboards/.
 
 Every query reads the metrics of services/*/metrics.py or the recording rules of deploy/prometheus/rules;
 tests/integration/test_grafana_queries.py runs each of them against a real Prometheus scraping the
@@ -16,7 +16,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from deploy.grafana.panels import (
+from schemas.programme import FIGURE_USED, default_programme
+from schemas.regions import default_registry
+from services.ops.grafana_panels import (
     LEVEL_NAMES,
     PER_SECOND,
     RATIO,
@@ -36,8 +38,6 @@ from deploy.grafana.panels import (
     timeseries_panel,
     with_singles,
 )
-from schemas.programme import FIGURE_USED, default_programme
-from schemas.regions import default_registry
 
 RATE = "$__rate_interval"
 LAG_METRICS = '{__name__=~"pantau_(ingest|scoring|alerts)_consumer_lag_messages"}'

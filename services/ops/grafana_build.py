@@ -1,7 +1,7 @@
-"""Write the boards of deploy/grafana/boards.py as JSON into deploy/grafana/dashboards/.
+"""Write the boards of services/ops/grafana_boards.py as JSON into deploy/grafana/dashboards/.
 
-    python -m deploy.grafana.build           # (re)write the files
-    python -m deploy.grafana.build --check   # exit 1 and name the files that differ from the code
+    pantau grafana build           # (re)write the files
+    pantau grafana build --check   # exit 1 and name the files that differ from the code
 
 The JSON files are committed: Grafana's file provisioning and ``pantau grafana push`` read them, and
 tests/unit/test_grafana_boards.py fails when they drift from the code.
@@ -14,9 +14,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deploy.grafana.boards import BOARDS
+from services.ops.grafana_boards import BOARDS
+from services.runtime.settings import REPO_ROOT
 
-DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
+#: Where the boards' JSON lives in the checkout (provisioned by deploy/grafana/provisioning, shipped to k8s).
+DASHBOARDS_DIR = REPO_ROOT / "deploy" / "grafana" / "dashboards"
 
 
 def render(board: dict[str, Any]) -> str:
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = stale_files(args.out)
         for p in stale:
-            print(f"drift: {p} (run: python -m deploy.grafana.build)")
+            print(f"drift: {p} (run: pantau grafana build)")
         return 1 if stale else 0
     for p in write_all(args.out):
         print(f"wrote {p}")
