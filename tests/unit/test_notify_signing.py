@@ -150,7 +150,7 @@ def test_the_local_secret_is_made_once_and_kept_private(tmp_path: Path) -> None:
 def test_a_worker_against_another_cluster_needs_the_shared_secret(tmp_path: Path) -> None:
     import typer
 
-    from pantau.cli_alerts import ack_settings
+    from pantau.cli.alerts import ack_settings
     from services.alerts.notify import NotifySettings
 
     with pytest.raises(typer.Exit) as refused:

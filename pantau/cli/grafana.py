@@ -1,4 +1,4 @@
-"""``pantau grafana build`` and ``pantau grafana push``: the boards of deploy/grafana as code."""
+"""``pantau grafana`` and ``pantau manifests``: the boards and the Kubernetes manifests (services/ops)."""
 
 from __future__ import annotations
 
@@ -6,31 +6,14 @@ from typing import Annotated
 
 import typer
 
-from pantau.cli_common import fail
+from pantau.cli.output import fail, say
 
-grafana_app = typer.Typer(
-    help="Grafana boards as code (deploy/grafana): build the JSON, push it.", no_args_is_help=True
-)
+grafana_app = typer.Typer(help="Grafana boards as code (services/ops): build the JSON, push it.", no_args_is_help=True)
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(grafana_app, name="grafana")
-    app.command("manifests")(manifests)
-
-
-def manifests(
-    check: Annotated[bool, typer.Option(help="Only check; exit 1 when deploy/k8s/generated drifts.")] = False,
-) -> None:
-    """Write deploy/k8s/generated (PrometheusRule, board ConfigMaps) from the rules and the boards."""
-    from services.ops.k8s_manifests import stale_files, write_all
-
-    if check:
-        stale = stale_files()
-        for p in stale:
-            typer.echo(f"drift: {p}")
-        raise typer.Exit(1 if stale else 0)
-    for p in write_all():
-        typer.echo(f"wrote {p}")
+def register(root: typer.Typer) -> None:
+    root.add_typer(grafana_app, name="grafana")
+    root.command("manifests")(manifests)
 
 
 @grafana_app.command("build")
@@ -45,13 +28,13 @@ def grafana_build(
     if check:
         stale = stale_files()
         for p in stale:
-            typer.echo(f"drift: {p}")
+            say(f"drift: {p}")
         raise typer.Exit(1 if stale else 0)
     written = write_all()
     for p in written:
-        typer.echo(f"wrote {p}")
+        say(f"wrote {p}")
     if not written:
-        typer.echo("boards up to date")
+        say("boards up to date")
 
 
 @grafana_app.command("push")
@@ -70,4 +53,19 @@ def grafana_push(
         fail(str(exc))
     for p in pushed:
         version = f" (version {p.version})" if p.version is not None else ""
-        typer.echo(f"pushed {p.uid:18} {p.title}{version}  {url.rstrip('/')}{p.url}")
+        say(f"pushed {p.uid:18} {p.title}{version}  {url.rstrip('/')}{p.url}")
+
+
+def manifests(
+    check: Annotated[bool, typer.Option(help="Only check; exit 1 when deploy/k8s/generated drifts.")] = False,
+) -> None:
+    """Write deploy/k8s/generated (PrometheusRule, board ConfigMaps) from the rules and the boards."""
+    from services.ops.k8s_manifests import stale_files, write_all
+
+    if check:
+        stale = stale_files()
+        for p in stale:
+            say(f"drift: {p}")
+        raise typer.Exit(1 if stale else 0)
+    for p in write_all():
+        say(f"wrote {p}")

@@ -1,0 +1,49 @@
+"""``pantau``: the one command line for the platform. Every command has ``--help``.
+
+One module per command group (``pantau/cli/<group>.py``, each with ``register(root)``); what is shown
+to people goes through ``pantau/cli/output.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from pantau.cli import (
+    alerts,
+    framework,
+    grafana,
+    imports,
+    ingest,
+    kafka,
+    masterplan,
+    platform,
+    programme,
+    publishers,
+    regions,
+    schemas,
+    scoring,
+    topics,
+)
+
+app = typer.Typer(
+    help="Pantau Kota Cerdas: live smart-city maturity monitoring for Indonesia's 514 kabupaten/kota.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for group in (kafka, topics, regions, framework, schemas, scoring, alerts, masterplan, programme, ingest, imports,
+              publishers, grafana, platform):  # fmt: skip
+    group.register(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
