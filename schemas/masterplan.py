@@ -18,6 +18,8 @@ from pydantic_core import ErrorDetails
 
 from schemas.common import Contract, RegionCode, Score, Slug
 from schemas.framework import Framework
+from schemas.programme import ProgrammeStatus as ProgrammeStatus  # re-exported: a plan holds one
+from schemas.programme import reference_status
 from schemas.regions import RegionRegistry
 
 #: A milestone target is set for a dimension id or for the overall ``index``.
@@ -35,20 +37,6 @@ class Milestone(Contract):
         if not v:
             raise ValueError("a milestone needs at least one target")
         return v
-
-
-class ProgrammeStatus(Contract):
-    """Where the region stands in the Gerakan Menuju 100 Smart City programme."""
-
-    cohort_year: Annotated[int, Field(ge=2017, le=2035)] | None = None
-    masterplan_adopted: bool = False
-    adopted_on: dt.date | None = None
-
-    @model_validator(mode="after")
-    def _adopted_date(self) -> ProgrammeStatus:
-        if self.adopted_on is not None and not self.masterplan_adopted:
-            raise ValueError("adopted_on is set but masterplan_adopted is false")
-        return self
 
 
 def _distinct_dues(milestones: list[Milestone]) -> list[Milestone]:
@@ -546,8 +534,6 @@ def resolve_plans(
     ``reference`` data (by default the regions the programme's published lists name, schemas/programme.py).
     """
     if reference is None:
-        from schemas.programme import reference_status
-
         reference = reference_status()
     out = dict(current or {})
     for f in files:

@@ -15,16 +15,16 @@ both the cohort size and the cumulative count (``FIGURE_USED``).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from schemas.common import Contract, RegionCode
-from schemas.masterplan import ProgrammeStatus
 from schemas.regions import DATA_DIR
 
 COHORTS_FILE = DATA_DIR / "gerakan_smart_city_cohorts.csv"
@@ -38,6 +38,20 @@ FIGURE_USED = (
 RegionProgramme = Literal["masterplan_adopted", "cohort_member", "not_named"]
 
 Year = Annotated[int, Field(ge=2017, le=2035)]
+
+
+class ProgrammeStatus(Contract):
+    """Where the region stands in the Gerakan Menuju 100 Smart City programme."""
+
+    cohort_year: Annotated[int, Field(ge=2017, le=2035)] | None = None
+    masterplan_adopted: bool = False
+    adopted_on: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _adopted_date(self) -> ProgrammeStatus:
+        if self.adopted_on is not None and not self.masterplan_adopted:
+            raise ValueError("adopted_on is set but masterplan_adopted is false")
+        return self
 
 
 class NamedParticipant(Contract):
