@@ -34,11 +34,63 @@ def test_faust_still_has_what_the_seam_touches() -> None:
     )
     assert callable(faust_consumer.Consumer._add_gap)
     init = faust_consumer.Consumer.__init__.__code__.co_names
-    for name in ("_read_offset", "_committed_offset", "_acked", "_acked_index"):
+    for name in ("_read_offset", "_committed_offset", "_acked", "_acked_index", "_waiting_for_ack"):
         assert name in init, name
+    # The lock faust's own acks take (Consumer.ack), which ack_offsets takes too.
+    assert "ack_lock" in faust_consumer.Consumer.ack.__code__.co_names
+    assert faust_consumer.ack_lock is faust_seam.ack_lock
     assert faust_consumer.Consumer._n_acked == 0
     # The monitor's record of when a partition's stream last processed an event.
     assert Monitor().stream_inbound_time == {}
+
+
+def fake_consumer(committed: int | None = None) -> Any:
+    return SimpleNamespace(_committed_offset=defaultdict(lambda: committed), _acked_index=defaultdict(set),
+                           _acked=defaultdict(list), _n_acked=0, _waiting_for_ack=None)  # fmt: skip
+
+
+def test_ack_offsets_acknowledges_a_range_once_from_the_committed_offset() -> None:
+    consumer = fake_consumer(committed=12)
+    faust_seam.ack_offsets(consumer, ROUTED, 10, 15)  # 10 and 11 are below the committed offset
+    faust_seam.ack_offsets(consumer, ROUTED, 14, 16)  # 14 and 15 again: counted once
+    assert consumer._acked[ROUTED] == [12, 13, 14, 15, 16]
+    assert consumer._acked_index[ROUTED] == {12, 13, 14, 15, 16}
+    assert consumer._n_acked == 5
+
+
+def test_ack_offsets_waits_for_faust_s_ack_lock() -> None:
+    import threading
+
+    consumer, held, order = fake_consumer(), threading.Event(), []
+
+    def faust_thread_acking() -> None:
+        with faust_seam.ack_lock:
+            held.set()
+            threading.Event().wait(0.2)
+            order.append("faust released the lock")
+
+    t = threading.Thread(target=faust_thread_acking)
+    t.start()
+    held.wait(5)
+    faust_seam.ack_offsets(consumer, ROUTED, 0, 3)
+    order.append("range acknowledged")
+    t.join()
+    assert order == ["faust released the lock", "range acknowledged"]
+
+
+def test_no_module_but_the_seam_touches_faust_s_private_api() -> None:
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    private = re.compile(r"faust\.transport\.consumer|faust\.transport\.drivers|ack_lock|stream_inbound_time|"
+                         r"(?<!\w)_(current_event|wait_next_records|create_worker_consumer|committed_offset|"
+                         r"acked_index|fetch_max_wait_ms|group_instance_id)\b")  # fmt: skip
+    seam = root / "services" / "runtime" / "faust_seam.py"
+    offenders = [f"{p.relative_to(root)}:{n}" for top in ("services", "schemas", "pantau")
+                 for p in (root / top).rglob("*.py") if p != seam
+                 for n, line in enumerate(p.read_text().splitlines(), 1) if private.search(line)]  # fmt: skip
+    assert not offenders, "faust's private API outside services/runtime/faust_seam.py: " + ", ".join(offenders)
 
 
 class FakeApp:
