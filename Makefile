@@ -8,7 +8,7 @@ PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
 .PHONY: help install system-deps browser-deps kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
-        lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts clean grafana manifests
+        lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts bench-compare clean grafana manifests
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -79,6 +79,11 @@ bench-ingest: kafka-jars ## Ingest benchmark: HTTP events/s in batches of 500 an
 
 bench-alerts: kafka-jars ## Alerts benchmark: event crossing a threshold -> webhook, p50/p99, at 2k events/s background
 	$(VENV)/bin/python bench/alerts.py --rate 2000 --probes 30
+
+BENCH ?= scoring
+REF ?= HEAD~1
+bench-compare: kafka-jars ## Before/after in one run: the bench at REF (a commit), then here; BENCH=scoring|alerts|ingest, ARGS=... go to it
+	$(VENV)/bin/python bench/compare.py --ref $(REF) $(BENCH) -- $(ARGS)
 
 schemas: install ## Re-export the JSON Schema files of the contracts into schemas/json
 	$(PANTAU) schemas export
