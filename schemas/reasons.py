@@ -26,6 +26,7 @@ EMPTY_VALUE = "empty_value"
 SCHEMA_INVALID = "schema_invalid"
 INTERNAL_ERROR = "internal_error"
 WRONG_PARTITION = "wrong_partition"
+LATE = "late"
 
 #: Each event problem code, with what it means.
 PROBLEM_CODES: dict[str, str] = {
@@ -54,4 +55,5 @@ DEAD_LETTER_REASONS: dict[str, str] = {
     SCHEMA_INVALID: "the record breaks the contract (unknown, missing, non-finite or invalid field)",
     INTERNAL_ERROR: "the service failed on the record (a bug, logged with its traceback)",
     WRONG_PARTITION: "on a partition that does not own its key, and it could not be sent on",
+    LATE: "a reading older than the allowed lateness behind what its region already has (scoring)",
 }

@@ -26,7 +26,7 @@ def scoring_run(
     store: Annotated[str | None, typer.Option(help="Table store: rocksdb (default) or memory.")] = None,
 ) -> None:
     """Run a scoring worker (faust). Start more on other hosts/ports to scale out; SIGTERM stops it."""
-    from services.scoring.app import run_worker
+    from services.scoring.worker import run_worker
     from services.scoring.config import ScoringSettings
 
     platform = platform_settings()

@@ -189,3 +189,8 @@ def on_partition(app: faust.App, topic: str, partition: int, key: bytes) -> Iter
         yield
     finally:
         current_event_var.reset(token)
+
+
+def started_producer(app: faust.App) -> Any:
+    """The aiokafka producer faust started for ``app`` (for batches of sends faust's own API has no call for)."""
+    return app.producer._ensure_producer()  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ import ssl
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The repository checkout when running from one (``make run``, tests); unused when installed.
@@ -127,7 +127,7 @@ class ServiceSettings(BaseSettings):
     Subclasses set ``env_prefix`` (``INGEST_``...), the default ``web_port`` and their state under ``home``.
     """
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     topic_prefix: str = Field(default="", description="Prefix of every topic name (isolated environments).")
     framework_file: Path | None = Field(default=None, description="Framework YAML; default: the shipped one.")
@@ -135,7 +135,7 @@ class ServiceSettings(BaseSettings):
     web_port: int = 0
     home: Path = Field(
         default_factory=default_home,
-        validation_alias=AliasChoices("PANTAU_HOME", "home"),
+        validation_alias="PANTAU_HOME",  # only: an alias "home" would read $HOME
         description="Local state of every Pantau process (PANTAU_HOME).",
     )
     log_level: str = "INFO"

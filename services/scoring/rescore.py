@@ -1,9 +1,9 @@
 """Re-score all history under another framework version by replaying the event log.
 
 The replay reads ``indicator-events`` from the beginning to the end offsets seen at start (no consumer
-group, so the live workers are not disturbed), applies every record with the same handler as the
-live service (the same checks), and writes one RegionScore per region to a topic of that framework version,
-``region-scores.<framework id>-<version>`` (compacted), keyed by region code.
+group, so the live workers are not disturbed), applies every record as the live service does
+(``Scorer.apply_record``: the same checks), and writes one RegionScore per region to a topic of that
+framework version, ``region-scores.<framework id>-<version>`` (compacted), keyed by region code.
 """
 
 from __future__ import annotations
@@ -15,17 +15,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import NewTopic
 
 from schemas.framework import Framework
 from schemas.regions import default_registry
 from schemas.scores import RegionScore
 from schemas.topics import DEFAULT_PARTITIONS
+from services.runtime.kafka_io import safe_producer
+from services.runtime.settings import Kafka, KafkaConnection, connection
 from services.runtime.topics import admin_client
 from services.scoring.domain.state import to_micros
-from services.scoring.handlers import Misrouted, Rejection, Scorer
 from services.scoring.metrics import ScoringMetrics
+from services.scoring.scorer import Misrouted, Rejection, Scorer
 
 
 def output_topic(framework: Framework, base: str = "region-scores") -> str:
@@ -42,7 +44,7 @@ class RescoreReport:
 
 def rescore(
     framework: Framework,
-    bootstrap: str,
+    bootstrap: Kafka,
     *,
     source_topic: str = "indicator-events",
     target_base: str = "region-scores",
@@ -56,13 +58,42 @@ def rescore(
     scorer = Scorer(framework, default_registry(), ScoringMetrics(), lateness_us=to_micros(lateness),
                     publish_interval=0.0, owner=None)  # fmt: skip
     report = RescoreReport(topic=output_topic(framework, target_base))
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             max_poll_records=5000)  # fmt: skip
+    kafka = connection(bootstrap)
+    replay(kafka, source_topic, scorer, report, progress)
+    admin = admin_client(kafka)
     try:
-        parts = consumer.partitions_for_topic(source_topic)
+        admin.create_topics([NewTopic(report.topic, DEFAULT_PARTITIONS, 1,
+                                      topic_configs={"cleanup.policy": "compact", "retention.ms": "-1"})],
+                            raise_errors=False, wait_for_metadata=True)  # fmt: skip
+    finally:
+        admin.close()
+    producer = safe_producer(kafka, linger_ms=20)
+    try:
+        for region in sorted(scorer.states):
+            score = scorer.score(region, at)
+            report.scores.append(score)
+            producer.send(report.topic, key=region.encode(), value=score.model_dump_json().encode(),
+                          headers=[("pantau.framework", framework.key.encode())])  # fmt: skip
+        producer.flush()
+    finally:
+        producer.close()
+    return report
+
+
+def replay(
+    kafka: KafkaConnection, topic: str, scorer: Scorer, report: RescoreReport, progress: Callable[[int, int], None]
+) -> None:
+    """Apply every record of ``topic`` up to the end offsets seen now, counting the outcomes in ``report``.
+
+    Not kafka_io.read_topic: a history can be far larger than memory and than its time limit, and the
+    replay reports its progress as it goes.
+    """
+    consumer = KafkaConsumer(**kafka.kafka_python(), group_id=None, enable_auto_commit=False, max_poll_records=5000)
+    try:
+        parts = consumer.partitions_for_topic(topic)
         if not parts:
-            raise ValueError(f"topic {source_topic!r} does not exist on {bootstrap}")
-        tps = [TopicPartition(source_topic, p) for p in sorted(parts)]
+            raise ValueError(f"topic {topic!r} does not exist on {kafka.bootstrap_servers}")
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
         consumer.assign(tps)
         consumer.seek_to_beginning(*tps)
         begin = consumer.beginning_offsets(tps)
@@ -74,7 +105,7 @@ def rescore(
                 for rec in recs:
                     if rec.offset >= end[tp]:
                         continue
-                    result = scorer.handle(rec.key, rec.value, rec.partition, rec.offset, rec.timestamp / 1000)
+                    result = scorer.apply_record(rec.key, rec.value, rec.partition, rec.offset, rec.timestamp / 1000)
                     assert not isinstance(result, Misrouted)  # no owner: no ownership check
                     report.outcomes[result.reason if isinstance(result, Rejection) else result.value] += 1
                     report.records += 1
@@ -83,25 +114,6 @@ def rescore(
             progress(report.records, total)
     finally:
         consumer.close()
-
-    admin = admin_client(bootstrap)
-    try:
-        admin.create_topics([NewTopic(report.topic, DEFAULT_PARTITIONS, 1,
-                                      topic_configs={"cleanup.policy": "compact", "retention.ms": "-1"})],
-                            raise_errors=False, wait_for_metadata=True)  # fmt: skip
-    finally:
-        admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20)
-    try:
-        for region in sorted(scorer.states):
-            score = scorer.score(region, at)
-            report.scores.append(score)
-            producer.send(report.topic, key=region.encode(), value=score.model_dump_json().encode(),
-                          headers=[("pantau.framework", framework.key.encode())])  # fmt: skip
-        producer.flush()
-    finally:
-        producer.close()
-    return report
 
 
 def write_jsonl(report: RescoreReport, path: Path) -> None:

@@ -39,6 +39,10 @@ def test_faust_still_has_what_the_seam_touches() -> None:
     # The lock faust's own acks take (Consumer.ack), which ack_offsets takes too.
     assert "ack_lock" in faust_consumer.Consumer.ack.__code__.co_names
     assert faust_consumer.ack_lock is faust_seam.ack_lock
+    # The producer faust starts, whose aiokafka client the scoring service sends batches with.
+    from faust.transport.drivers.aiokafka import Producer
+
+    assert callable(Producer._ensure_producer)
     assert faust_consumer.Consumer._n_acked == 0
     # The monitor's record of when a partition's stream last processed an event.
     assert Monitor().stream_inbound_time == {}
@@ -85,7 +89,7 @@ def test_no_module_but_the_seam_touches_faust_s_private_api() -> None:
     root = Path(__file__).resolve().parents[2]
     private = re.compile(r"faust\.transport\.consumer|faust\.transport\.drivers|ack_lock|stream_inbound_time|"
                          r"(?<!\w)_(current_event|wait_next_records|create_worker_consumer|committed_offset|"
-                         r"acked_index|fetch_max_wait_ms|group_instance_id)\b")  # fmt: skip
+                         r"acked_index|fetch_max_wait_ms|group_instance_id|ensure_producer)\b")  # fmt: skip
     seam = root / "services" / "runtime" / "faust_seam.py"
     offenders = [f"{p.relative_to(root)}:{n}" for top in ("services", "schemas", "pantau")
                  for p in (root / top).rglob("*.py") if p != seam

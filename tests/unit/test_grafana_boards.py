@@ -147,14 +147,14 @@ def test_the_region_picker_shows_names_and_uses_codes() -> None:
 def test_scoring_exports_region_names_for_the_picker() -> None:
     from schemas.framework import load_framework
     from schemas.regions import default_registry
-    from services.scoring.handlers import Scorer
+    from services.scoring.scorer import Scorer
     from tests.builders import an_indicator_event
 
     metrics = ScoringMetrics(CollectorRegistry())
     scorer = Scorer(load_framework(), default_registry(), metrics, lateness_us=0, publish_interval=0.0)
     ev = an_indicator_event(region_code="32.73")
-    scorer.handle(b"32.73", ev.model_dump_json().encode(), 0, 1, 0.0)
-    scorer.publish("32.73")
+    scorer.apply_record(b"32.73", ev.model_dump_json().encode(), 0, 1, 0.0)
+    scorer.score_if_changed("32.73")
     info = {tuple(sorted(s.labels.items())): s.value for f in metrics.registry.collect() for s in f.samples
             if s.name == "pantau_region_info"}  # fmt: skip
     assert info == {(("display", "Kota Bandung (32.73)"), ("name", "Kota Bandung"), ("province", "32"),

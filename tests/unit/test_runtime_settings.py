@@ -76,6 +76,10 @@ def test_a_bootstrap_string_is_a_plaintext_connection() -> None:
 
 
 def test_service_state_lives_under_pantau_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "not-here"))  # $HOME is not PANTAU_HOME
+    repo = Path(__file__).resolve().parents[2]
+    assert ScoringSettings().data_dir == repo / ".pantau" / "scoring"
+    assert ScoringSettings(home=tmp_path / "given").data_dir == tmp_path / "given" / "scoring"
     monkeypatch.setenv("PANTAU_HOME", str(tmp_path))
     assert ScoringSettings().data_dir == tmp_path / "scoring"
     assert AlertsSettings().data_dir == tmp_path / "alerts"

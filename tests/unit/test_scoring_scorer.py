@@ -1,4 +1,4 @@
-"""The scoring handler: records in, outcomes and rejections out (no Kafka).
+"""The Scorer (services/scoring/scorer.py): records in, outcomes and rejections out (no Kafka).
 
 Records of ``indicator-events`` get ingest's checks (docs/scoring.md, "What a record must be"); the
 expected reasons and details below are ingest's, worked out from docs/ingest.md.
@@ -21,8 +21,8 @@ from services.ingest.domain.intake import Rules
 from services.ingest.handlers import RawValidator
 from services.runtime.faust_app import partition_of
 from services.scoring.domain import Outcome
-from services.scoring.handlers import Misrouted, Rejection, Scorer
 from services.scoring.metrics import ScoringMetrics
+from services.scoring.scorer import Misrouted, Rejection, Scorer
 from tests.builders import an_indicator_event
 
 FW = load_framework()
@@ -63,7 +63,7 @@ def _raw(**overrides: object) -> bytes:
 )  # fmt: skip
 def test_bad_records_are_rejected_with_a_reason(scorer: Scorer, value: bytes, reason: str, detail: str) -> None:
     assert b'"value":21.5' in _raw() and b'"schema_version":1' in _raw()  # the replacements above hit
-    result = scorer.handle(b"32.73", value, 0, 1, NOW.timestamp())
+    result = scorer.apply_record(b"32.73", value, 0, 1, NOW.timestamp())
     assert isinstance(result, Rejection)
     assert result.reason == reason
     assert result.detail.startswith(detail)
@@ -71,7 +71,7 @@ def test_bad_records_are_rejected_with_a_reason(scorer: Scorer, value: bytes, re
 
 
 def test_the_tolerance_ahead_is_inclusive(scorer: Scorer) -> None:
-    assert scorer.handle(b"32.73", _raw(observed_at=NOW + FIVE_MIN), 0, 1, NOW.timestamp()) is Outcome.SCORED
+    assert scorer.apply_record(b"32.73", _raw(observed_at=NOW + FIVE_MIN), 0, 1, NOW.timestamp()) is Outcome.SCORED
 
 
 def test_age_is_judged_from_the_record_timestamp_so_a_replay_refuses_no_more(scorer: Scorer) -> None:
@@ -80,9 +80,9 @@ def test_age_is_judged_from_the_record_timestamp_so_a_replay_refuses_no_more(sco
     old = NOW - timedelta(days=3650)
     later = Scorer(load_framework(), default_registry(), ScoringMetrics(CollectorRegistry()), lateness_us=0,
                    publish_interval=1.0, clock=lambda: (NOW + timedelta(days=365)).timestamp())  # fmt: skip
-    assert later.handle(b"32.73", _raw(observed_at=old), 0, 1, NOW.timestamp()) is Outcome.SCORED
+    assert later.apply_record(b"32.73", _raw(observed_at=old), 0, 1, NOW.timestamp()) is Outcome.SCORED
     # One second older than that is refused, as ingest refuses it.
-    refused = scorer.handle(b"32.73", _raw(observed_at=old - timedelta(seconds=1)), 0, 2, NOW.timestamp())
+    refused = scorer.apply_record(b"32.73", _raw(observed_at=old - timedelta(seconds=1)), 0, 2, NOW.timestamp())
     assert isinstance(refused, Rejection) and refused.reason == "observed_too_old"
     assert "more than 3650 days before 2026-11-27T09:00:00+00:00" in refused.detail
 
@@ -96,7 +96,7 @@ def test_age_is_judged_from_the_record_timestamp_so_a_replay_refuses_no_more(sco
     ],
 )
 def test_key_must_be_the_region(scorer: Scorer, key: bytes | None, detail: str) -> None:
-    result = scorer.handle(key, _raw(region_code="32.73"), 0, 1, NOW.timestamp())
+    result = scorer.apply_record(key, _raw(region_code="32.73"), 0, 1, NOW.timestamp())
     assert result == Rejection("key_mismatch", detail)
     assert scorer.states == {}
 
@@ -108,14 +108,14 @@ def test_a_record_on_a_partition_that_does_not_own_its_key_is_not_applied() -> N
                     lateness_us=300_000_000, publish_interval=1.0, clock=lambda: NOW.timestamp(),
                     owner=lambda region: partition_of(region, 12))  # fmt: skip
     record = _raw(region_code="36.02")
-    assert scorer.handle(b"36.02", record, 3, 7, NOW.timestamp()) == Misrouted(4)
+    assert scorer.apply_record(b"36.02", record, 3, 7, NOW.timestamp()) == Misrouted(4)
     assert scorer.states == {} and scorer.unpersisted == set() and scorer.dirty == set()
     # The copy on partition 4 is applied; the same event again (a second copy) is a duplicate.
-    assert scorer.handle(b"36.02", record, 4, 20, NOW.timestamp()) is Outcome.SCORED
-    assert scorer.handle(b"36.02", record, 4, 21, NOW.timestamp()) is Outcome.DUPLICATE
+    assert scorer.apply_record(b"36.02", record, 4, 20, NOW.timestamp()) is Outcome.SCORED
+    assert scorer.apply_record(b"36.02", record, 4, 21, NOW.timestamp()) is Outcome.DUPLICATE
     assert scorer.states["36.02"].applied == 1 and scorer.partition_of == {"36.02": 4}
     # Invalid records are dead-lettered for what is wrong with them, wherever they are.
-    bad = scorer.handle(b"36.02", _raw(region_code="36.02", value=-1.0), 3, 8, NOW.timestamp())
+    bad = scorer.apply_record(b"36.02", _raw(region_code="36.02", value=-1.0), 3, 8, NOW.timestamp())
     assert isinstance(bad, Rejection) and bad.reason == "out_of_bounds"
 
 
@@ -168,7 +168,7 @@ def test_scoring_refuses_exactly_what_ingest_refuses_with_the_same_reason(raw: s
     at_ingest = ingest.handle(b"32.73", value, "indicator-events.raw", 0, 1)
     scorer = Scorer(FW, default_registry(), ScoringMetrics(CollectorRegistry()), lateness_us=300_000_000,
                     publish_interval=1.0, clock=now.timestamp)  # fmt: skip
-    at_scoring = scorer.handle(b"32.73", value, 0, 1, now.timestamp())
+    at_scoring = scorer.apply_record(b"32.73", value, 0, 1, now.timestamp())
     assert (at_scoring.reason if isinstance(at_scoring, Rejection) else None) == at_ingest.reason
     assert isinstance(at_scoring, Outcome) == bool(at_ingest.events)
 
@@ -189,25 +189,25 @@ def test_no_event_moves_a_watermark_beyond_now_plus_the_tolerance(readings: list
         at = NOW + timedelta(seconds=offset_s + n)  # the clock moves on a second per record
         clock[0] = NOW.timestamp() + n
         value = _raw(region_code="32.73", indicator_id=ind_id, unit=ind.unit, value=ind.bounds.min, observed_at=at)
-        scorer.handle(b"32.73", value, 0, n, clock[0])
+        scorer.apply_record(b"32.73", value, 0, n, clock[0])
         horizon_us = int((clock[0] + FIVE_MIN.total_seconds()) * 1_000_000)
         for series in (scorer.states["32.73"].series if "32.73" in scorer.states else {}).values():
             assert series.watermark is not None and series.watermark <= horizon_us
 
 
 def test_a_scored_record_marks_the_region_dirty_and_unpersisted(scorer: Scorer) -> None:
-    assert scorer.handle(b"32.73", _raw(), 3, 10, NOW.timestamp() - 0.5) is Outcome.SCORED
+    assert scorer.apply_record(b"32.73", _raw(), 3, 10, NOW.timestamp() - 0.5) is Outcome.SCORED
     assert scorer.dirty == {"32.73"}
     assert scorer.due(NOW.timestamp()) == ["32.73"]
     persisted = dict(scorer.take_unpersisted())
     assert set(persisted) == {"32.73"} and scorer.unpersisted == set()
-    score = scorer.publish("32.73", NOW)
+    score = scorer.score_if_changed("32.73", NOW)
     assert score is not None and score.events_applied == 1
     assert scorer.metrics.latency._sum.get() == pytest.approx(0.5)  # Kafka timestamp -> publication
     # Nothing changed: no new publication.
-    assert scorer.publish("32.73", NOW) is None
+    assert scorer.score_if_changed("32.73", NOW) is None
     # The same record redelivered (same offset) is a duplicate, and the region is not dirty again.
-    assert scorer.handle(b"32.73", _raw(), 3, 10, NOW.timestamp()) is Outcome.DUPLICATE
+    assert scorer.apply_record(b"32.73", _raw(), 3, 10, NOW.timestamp()) is Outcome.DUPLICATE
     assert scorer.dirty == set()
 
 

@@ -1,13 +1,16 @@
-"""The scoring handler: records in, region states and scores out. No faust here, so it is testable.
+"""The Scorer: the region states a worker holds, the records applied to them, the scores they give.
 
-The faust app (app.py) feeds it records, persists what it says changed, publishes what it says is
-due and acknowledges records only after the state that holds them is persisted.
+No faust and no Kafka here, so it is testable. ``Scorer.apply_record`` takes one record of
+``indicator-events`` and says what became of it: an ``Outcome`` (applied, or a duplicate, late,
+superseded), a ``Rejection`` (a dead letter, with its reason) or ``Misrouted`` (a valid record on a
+partition that does not own its key: the service sends it on to its owner;
+docs/decisions/0005-partition-ownership.md). ``Scorer.score_if_changed`` decides whether a region has a
+new score to publish. The service (service.py) persists what is unpersisted, publishes what is due
+and acknowledges records only after the state that holds them is persisted.
 
-Records of ``indicator-events`` get exactly the checks ingest applies (schemas/validation.py): strict
-types, keys, bounds, and event times against this worker's own clock. Kafka-native publishers write
-to the topic directly, so nothing that arrives here is trusted more than what arrives at ingest.
-A record whose key another partition owns is not applied here: it is ``Misrouted`` (app.py sends it
-on to its owner; docs/decisions/0005-partition-ownership.md).
+Records get exactly the checks ingest applies (schemas/validation.py): strict types, keys, bounds,
+and event times against this worker's own clock. Kafka-native publishers write to the topic
+directly, so nothing that arrives here is trusted more than what arrives at ingest.
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ class Scorer:
         self.latest: dict[str, RegionScore] = {}  # region -> its last published score (the score gauges)
         metrics.scores.latest = self.latest.values
         metrics.scores.names = {code: r.name for code, r in regions.regions.items()}
-        self.processed = 0  # records handled, whatever their outcome (cheap progress for /healthz)
+        self.processed = 0  # records applied, whatever their outcome (cheap progress for /healthz)
 
     # ------------------------------------------------------------------ records
 
@@ -107,11 +110,11 @@ class Scorer:
             self.metrics.regions.set(len(self.states))
         return st
 
-    def handle(
-        self, key: bytes | None, value: bytes | None, partition: int, offset: int, timestamp: float
+    def apply_record(
+        self, key: bytes | None, value: bytes | None, partition: int, offset: int, timestamp_s: float
     ) -> Outcome | Rejection | Misrouted:
-        """Decode, validate and apply one record (``timestamp``: its Kafka timestamp, seconds). Never
-        raises for bad input."""
+        """Check and apply one record of ``indicator-events`` (``timestamp_s``: its Kafka timestamp, in
+        seconds). Never raises for bad input."""
         self.processed += 1
         if value is None:
             return Rejection(EMPTY_VALUE, "record has no value")
@@ -120,7 +123,7 @@ class Scorer:
             return Rejection.of(ev)
         problem = check_event(ev, self.regions, self.framework, key=key, keyed=True, limits=self.limits,
                               now=datetime.fromtimestamp(self.clock(), UTC),
-                              arrived=datetime.fromtimestamp(timestamp, UTC))  # fmt: skip
+                              arrived=datetime.fromtimestamp(timestamp_s, UTC))  # fmt: skip
         if problem is not None:
             return Rejection.of([problem])
         region = ev.region_code
@@ -139,7 +142,7 @@ class Scorer:
             self.unpersisted.add(region)
         if outcome is Outcome.SCORED:
             self.dirty.add(region)
-            self.pending_latency.setdefault(region, []).append(timestamp)
+            self.pending_latency.setdefault(region, []).append(timestamp_s)
         return outcome
 
     # ------------------------------------------------------------------ persistence
@@ -180,8 +183,11 @@ class Scorer:
         at = at or datetime.fromtimestamp(self.clock(), UTC)
         return score_region(self.state_for(region), self.framework, region, at)
 
-    def publish(self, region: str, at: datetime | None = None, force: bool = False) -> RegionScore | None:
-        """The region's score if it changed since the last publication (None otherwise)."""
+    def score_if_changed(self, region: str, at: datetime | None = None, force: bool = False) -> RegionScore | None:
+        """The region's score to publish, if it changed since the last one this returned (None otherwise).
+
+        What it returns counts as published: the region is no longer dirty, and its latency and score
+        gauges are taken from it."""
         now = self.clock()
         at = at or datetime.fromtimestamp(now, UTC)
         state = self.state_for(region)
