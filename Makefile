@@ -7,7 +7,7 @@ VENV := .venv
 PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help install system-deps browser-deps kafka-jars kafka-up kafka-down topics run test test-unit test-integration \
+.PHONY: help install system-deps browser-deps kafka-jars kafka-up kafka-down postgres-up postgres-down topics run test test-unit test-integration \
         lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts bench-compare clean grafana manifests
 
 help: ## List every target with what it does
@@ -20,11 +20,16 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 install: $(VENV)/.installed ## Install the locked Python dependencies into .venv (uv sync --frozen)
 
-system-deps: ## Install Prometheus, promtool and Alertmanager from Debian when missing (apt-get; sudo if not root)
+system-deps: ## Install Prometheus, promtool, Alertmanager and PostgreSQL from Debian when missing (apt-get; sudo if not root)
 	@if ! command -v promtool >/dev/null || ! command -v prometheus-alertmanager >/dev/null; then \
 	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager; \
+	fi
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql; \
 	fi
 
 browser-deps: ## Install Debian's Chromium for the browser tests when missing (Playwright drives /usr/bin/chromium)
@@ -42,6 +47,12 @@ kafka-up: kafka-jars ## Start the local single-node Kafka broker on 127.0.0.1:90
 
 kafka-down: install ## Stop the local Kafka broker
 	$(PANTAU) kafka down
+
+postgres-up: install system-deps ## Start the local PostgreSQL cluster (history store) on 127.0.0.1:5433 (idempotent)
+	$(PANTAU) postgres up
+
+postgres-down: install ## Stop the local PostgreSQL cluster (the data stay in .pantau/postgres)
+	$(PANTAU) postgres down
 
 topics: kafka-up ## Create the registry's topics (idempotent) and report drift
 	$(PANTAU) topics create
@@ -94,6 +105,7 @@ grafana: install ## Rebuild the Grafana boards (deploy/grafana/dashboards/*.json
 manifests: grafana ## Rebuild deploy/k8s/generated (PrometheusRule and board ConfigMaps) from the rules and boards
 	$(VENV)/bin/pantau manifests
 
-clean: ## Stop the broker and remove local state (.pantau) and caches
+clean: ## Stop the broker and the PostgreSQL cluster and remove local state (.pantau) and caches
 	-$(PANTAU) kafka down
+	-$(PANTAU) postgres down
 	rm -rf .pantau .pytest_cache .mypy_cache .ruff_cache .hypothesis

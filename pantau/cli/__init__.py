@@ -19,6 +19,7 @@ from pantau.cli import (
     kafka,
     masterplan,
     platform,
+    postgres,
     programme,
     publishers,
     regions,
@@ -33,8 +34,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for group in (kafka, topics, regions, framework, schemas, scoring, alerts, masterplan, programme, ingest, imports,
-              publishers, grafana, platform):  # fmt: skip
+for group in (kafka, postgres, topics, regions, framework, schemas, scoring, alerts, masterplan, programme, ingest,
+              imports, publishers, grafana, platform):  # fmt: skip
     group.register(app)
 
 

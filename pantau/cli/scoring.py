@@ -26,8 +26,8 @@ def scoring_run(
     store: Annotated[str | None, typer.Option(help="Table store: rocksdb (default) or memory.")] = None,
 ) -> None:
     """Run a scoring worker (faust). Start more on other hosts/ports to scale out; SIGTERM stops it."""
-    from services.scoring.worker import run_worker
     from services.scoring.config import ScoringSettings
+    from services.scoring.worker import run_worker
 
     platform = platform_settings()
     overrides: dict[str, object] = {}

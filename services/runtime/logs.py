@@ -39,6 +39,8 @@ def configure(level: str = "INFO", fmt: str = "auto", *, quiet_kafka: bool = Tru
     # The Kafka clients log every failed connection attempt; callers report outcomes themselves.
     for noisy in ("kafka", "aiokafka"):
         logging.getLogger(noisy).setLevel(max(logging.CRITICAL if quiet_kafka else logging.WARNING, root.level))
+    # Alembic logs each plugin it loads and each step at INFO; the history store reports what it migrated.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 def get(name: str) -> structlog.stdlib.BoundLogger:

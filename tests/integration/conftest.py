@@ -2,6 +2,7 @@
 
 With KAFKA_BOOTSTRAP_SERVERS set, that cluster is used. Otherwise the project's local broker is
 started (and stopped at the end if this session started it). Nothing here skips: no broker, no pass.
+The history store's PostgreSQL the same way: PANTAU_DATABASE_URL, else the local cluster.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import pytest
 
 from pantau.config import PlatformSettings
 from pantau.kafka_local import LocalKafka, wait_for_broker
+from pantau.postgres_local import LocalPostgres, wait_for_database
+from services.history.config import HistorySettings
 from services.runtime.topics import delete_topics
 from tests.integration.helpers import (
     SESSION_TOPIC_MARKS,
@@ -44,6 +47,21 @@ def kafka_bootstrap(settings: PlatformSettings) -> Iterator[str]:
     # out of file handles. Only the names this session made are deleted.
     delete_topics(bootstrap, keep=lambda name: not any(m in name for m in SESSION_TOPIC_MARKS))
     if local is not None and started:
+        local.down()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The history store's server: PANTAU_DATABASE_URL, else the local cluster (``pantau postgres up``)."""
+    history = HistorySettings()
+    if history.external_database:
+        wait_for_database(history.url(), 60)
+        yield history.url()
+        return
+    local = LocalPostgres.from_settings(history)
+    _pid, started = local.up(timeout=120)
+    yield local.url()
+    if started:
         local.down()
 
 
