@@ -78,7 +78,8 @@ def ingest_openapi(
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
 ) -> None:
     """Print the OpenAPI document of the HTTP API (the one served at /openapi.json)."""
-    from services.ingest.app import build_service, create_app
+    from services.ingest.bootstrap import build_service
+    from services.ingest.web import create_app
 
     platform_settings()
     text = json.dumps(create_app(build_service(ingest_settings(validator=False))).openapi(), indent=2)

@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from schemas.validation import TimeLimits
+from services.runtime.errors import ErrorPolicy
 from services.runtime.settings import ServiceSettings
 
 
@@ -61,6 +62,11 @@ class IngestSettings(ServiceSettings):
     validator: bool = Field(default=True, description="Run the raw-topic validator in the same process.")
     validator_group: str = "pantau-ingest-validator"
     validator_max_records: int = Field(default=2000, gt=0, description="Records handled per fetch.")
+    error_policy: ErrorPolicy = Field(
+        default="dlq",
+        description="When the validator fails on a raw record (a bug): send it to the DLQ as internal_error and go "
+        "on, stop the validator (crash), or log it and go on (skip).",
+    )
 
     @field_validator("rate_limit")
     @classmethod

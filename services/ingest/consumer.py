@@ -5,25 +5,30 @@ and its bad records to ``indicator-events.dlq`` with reason headers; the offsets
 once the broker has acknowledged every one of those writes. If it has not, the partitions are sought
 back to the start of the fetch and the same records are handled again once Kafka answers (at least
 once: the event ids let consumers drop what they already have). A record that breaks the handler
-itself goes to the dead-letter topic as ``internal_error``, with the traceback logged: nothing stops
-the loop and nothing is dropped silently.
+itself is dealt with by the shared processing-error policy (services/runtime/errors.py,
+``INGEST_ERROR_POLICY``): by default (``dlq``) it goes to the dead-letter topic as ``internal_error``
+with the traceback logged, so nothing stops the loop and nothing is dropped silently; ``skip`` logs
+and counts it (rejected, ``internal_error``) without a dead letter; ``crash`` stops the loop before
+anything of the fetch is written or committed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-import traceback
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
-from schemas.dlq import INTERNAL_ERROR, dlq_headers
-from services.ingest.handlers import SERVICE, RawOutcome, RawValidator, event_record
+from schemas.reasons import INTERNAL_ERROR
+from schemas.validation import Problem
 from services.ingest.metrics import IngestMetrics
+from services.ingest.raw_topic import RawOutcome, RawValidator
+from services.ingest.records import SERVICE, event_record
 from services.ingest.writer import KafkaUnavailable, KafkaWriter, Record
 from services.runtime import logs
+from services.runtime.errors import ErrorPolicy, FailedRecord, on_processing_error
 
 log = logs.get("pantau.ingest.validator")
 
@@ -42,6 +47,7 @@ class ValidatorLoop:
         output_topic: str,
         group_id: str,
         max_records: int = 2000,
+        error_policy: ErrorPolicy = "dlq",
     ) -> None:
         self.handler = handler
         self.writer = writer
@@ -51,6 +57,7 @@ class ValidatorLoop:
         self.output_topic = output_topic
         self.group_id = group_id
         self.max_records = max_records
+        self.error_policy: ErrorPolicy = error_policy
         self.processed = 0
         self._lag_at = 0.0
         self._lag_labels: set[tuple[str, str]] = set()
@@ -89,9 +96,13 @@ class ValidatorLoop:
         """Handle one fetch; True when its output is acknowledged and its offsets committed."""
         outcomes: list[RawOutcome] = []
         records: list[Record] = []
+        handle = self.handler.handle
         for recs in fetched.values():
             for rec in recs:
-                out = self._handle_record(rec)
+                try:
+                    out = handle(rec.key, rec.value, rec.topic, rec.partition, rec.offset)
+                except Exception as exc:  # a handler bug: by the error policy (ProcessingStopped under crash)
+                    out = await self._failed(rec, exc)
                 outcomes.append(out)
                 records.extend(event_record(self.output_topic, ev) for ev in out.events)
                 if out.dead_letter is not None:
@@ -115,16 +126,18 @@ class ValidatorLoop:
         self.processed += sum(len(r) for r in fetched.values())
         return True
 
-    def _handle_record(self, rec: Any) -> RawOutcome:
-        try:
-            return self.handler.handle(rec.key, rec.value, rec.topic, rec.partition, rec.offset)
-        except Exception as exc:  # a handler bug must not stop the loop or lose the record
-            log.error("validator failed on a record", where=f"{rec.topic}[{rec.partition}]@{rec.offset}",
-                      error=repr(exc), traceback=traceback.format_exc())  # fmt: skip
-            headers = dlq_headers(reason=INTERNAL_ERROR, detail=repr(exc), topic=rec.topic, partition=rec.partition,
-                                  offset=rec.offset, service=SERVICE)  # fmt: skip
-            return RawOutcome(dead_letter=Record(self.handler.dlq_topic, rec.key, rec.value or b"", headers),
-                              reason=INTERNAL_ERROR)  # fmt: skip
+    async def _failed(self, rec: Any, exc: Exception) -> RawOutcome:
+        """The outcome of a record whose handler raised: its dead letter (``dlq``) or nothing (``skip``)."""
+        failed = FailedRecord(rec.topic, rec.partition, rec.offset, rec.key, rec.value)
+        letters: list[Record] = []
+
+        async def dead_letter(key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> None:
+            letters.append(Record(self.handler.dlq_topic, key, value or b"", headers))  # written with the fetch
+
+        await on_processing_error(self.error_policy, failed, exc, service=SERVICE, send_dead_letter=dead_letter)
+        if letters:
+            return RawOutcome(dead_letter=letters[0], reason=INTERNAL_ERROR)
+        return RawOutcome(rejected=[Problem(INTERNAL_ERROR, "(record)", repr(exc))])
 
     def _count(self, outcomes: list[RawOutcome]) -> None:
         m = self.metrics

@@ -18,8 +18,8 @@ from schemas.events import IndicatorEvent
 from schemas.validation import Problem
 from services.ingest.domain.csv_rows import CsvSpec, check_header, rows_to_documents
 from services.ingest.domain.intake import Rules, validate_document
-from services.ingest.handlers import event_record
 from services.ingest.metrics import IngestMetrics
+from services.ingest.records import event_record
 from services.ingest.writer import KafkaUnavailable, KafkaWriter
 
 CHUNK = 1000

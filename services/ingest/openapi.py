@@ -16,6 +16,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from fastapi.encoders import jsonable_encoder
+from fastapi.openapi.models import OpenAPI
+
 from schemas.events import MAX_ATTRIBUTES, IndicatorEvent
 from schemas.framework import Framework
 from schemas.regions import RegionRegistry
@@ -162,3 +165,31 @@ def notification_body() -> dict[str, Any]:
     """The requestBody of POST /v1/ngsi-ld/notify (application/json or application/ld+json)."""
     ref = {"$ref": f"#/components/schemas/{NOTIFICATION}"}
     return {"required": True, "content": {media: {"schema": ref} for media in NGSI_LD_MEDIA}}
+
+
+def with_limits(
+    doc: dict[str, Any],
+    framework: Framework,
+    registry: RegionRegistry,
+    *,
+    max_batch: int,
+    max_future: str,
+    max_age: str,
+) -> dict[str, Any]:
+    """``doc``, the routes' document, completed with what the settings decide (the routes are the same for all).
+
+    The request bodies of the event routes (at most ``max_batch`` events), the time window in their
+    422 descriptions (``{max_future}`` and ``{max_age}`` there), put in FastAPI's order as a route's
+    ``openapi_extra`` would be; then the request schemas of this framework and registry.
+    """
+    for path, body in (("/v1/events", events_body(max_batch)), ("/v1/events/ndjson", ndjson_body(max_batch))):
+        operation = doc["paths"][path]["post"]
+        invalid = operation["responses"]["422"]
+        invalid["description"] = invalid["description"].format(max_future=max_future, max_age=max_age)
+        operation["requestBody"] = body
+    doc = jsonable_encoder(OpenAPI(**doc), by_alias=True, exclude_none=True)
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas[EVENT_IN] = event_in_schema(framework, registry, max_future=max_future, max_age=max_age)
+    schemas[NOTIFICATION] = notification_schema(framework, registry, max_batch=max_batch, max_future=max_future,
+                                                max_age=max_age)  # fmt: skip
+    return doc

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 
 import uvicorn
 from prometheus_client import start_http_server
 
-from services.ingest.app import build_service, create_app
+from services.ingest.bootstrap import build_service
 from services.ingest.config import IngestSettings
 from services.ingest.http_guard import guarded_protocol
+from services.ingest.web import create_app
 from services.runtime import logs
 
 log = logs.get("pantau.ingest")
@@ -23,14 +23,18 @@ def serve(settings: IngestSettings) -> None:
     Slow clients are cut off by the head and body deadlines and the connection cap of http_guard.py;
     idle keep-alive connections by uvicorn's own ``timeout_keep_alive``.
     """
-    app = create_app(build_service(settings))
+    svc = build_service(settings)
     protocol = guarded_protocol(header_timeout=settings.header_timeout, body_timeout=settings.body_timeout,
                                 max_head_bytes=settings.max_head_bytes, max_connections=settings.max_connections,
                                 retry_after=settings.retry_after)  # fmt: skip
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                            server_header=False, lifespan="on", timeout_graceful_shutdown=10, http=protocol,
-                            timeout_keep_alive=settings.keep_alive_timeout)  # fmt: skip
-    uvicorn.Server(config).run()
+    config = uvicorn.Config(create_app(svc), host=settings.host, port=settings.port, log_config=None,
+                            access_log=False, server_header=False, lifespan="on", timeout_graceful_shutdown=10,
+                            http=protocol, timeout_keep_alive=settings.keep_alive_timeout)  # fmt: skip
+    server = uvicorn.Server(config)
+    svc.on_validator_stopped = lambda _exc: setattr(server, "should_exit", True)  # the crash policy: stop serving
+    server.run()
+    if svc.validator_error is not None:
+        raise SystemExit(f"the raw-topic validator stopped: {svc.validator_error}")
 
 
 def run_validator(settings: IngestSettings) -> None:
@@ -39,7 +43,6 @@ def run_validator(settings: IngestSettings) -> None:
     Its metrics are served on the configured host and port at /metrics.
     """
     svc = build_service(settings.model_copy(update={"validator": True}))
-    assert svc.validator is not None
     start_http_server(settings.port, addr=settings.host, registry=svc.metrics.registry)
 
     async def main() -> None:
@@ -47,13 +50,12 @@ def run_validator(settings: IngestSettings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await svc.writer.start()
-        task = asyncio.create_task(svc.validator.run())  # type: ignore[union-attr]
+        svc.on_validator_stopped = lambda _exc: stop.set()
+        await svc.start()
         log.info("raw-topic validator started", topic=settings.topic("indicator-events.raw"))
         await stop.wait()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await svc.writer.stop()
+        await svc.stop()
 
     asyncio.run(main())
+    if svc.validator_error is not None:
+        raise SystemExit(f"the raw-topic validator stopped: {svc.validator_error}")

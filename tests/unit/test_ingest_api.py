@@ -18,10 +18,12 @@ import pytest
 
 from schemas.framework import load_framework
 from schemas.regions import default_registry
-from services.ingest.app import IngestService, build_service, create_app
+from services.ingest.bootstrap import build_service
 from services.ingest.config import IngestSettings
 from services.ingest.domain.auth import make_scope
 from services.ingest.publishers import add_publisher
+from services.ingest.service import IngestService
+from services.ingest.web import create_app
 from tests.builders import a_kpi_entity, an_event_doc
 from tests.unit.test_ingest_auth import RecordingWriter
 

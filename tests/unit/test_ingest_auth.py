@@ -18,9 +18,9 @@ from schemas.validation import TimeLimits
 from services.ingest.domain.auth import ALL, Keyring, Publisher, Scope, hash_key, key_id_of, make_scope, new_key
 from services.ingest.domain.dedupe import RecentIds
 from services.ingest.domain.intake import Rules
-from services.ingest.handlers import Intake
 from services.ingest.metrics import IngestMetrics
 from services.ingest.publishers import PublishersFileError, add_publisher, read_publishers, remove_publisher
+from services.ingest.submissions import Intake
 from services.ingest.writer import Record
 from tests.builders import an_event_doc
 

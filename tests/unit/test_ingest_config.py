@@ -10,11 +10,11 @@ from pydantic import ValidationError
 
 from schemas.framework import load_framework
 from schemas.regions import default_registry
-from services.ingest.app import duration
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestMetrics
 from services.ingest.openapi import event_in_schema
 from services.ingest.ratelimit import RateLimiter
+from services.ingest.responses import duration
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,6 +25,15 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert (
         s.max_batch == 50 and s.max_future.total_seconds() == 60 and s.topic("indicator-events") == "x-indicator-events"
     )
+
+
+def test_the_error_policy_is_the_shared_one_dlq_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert IngestSettings().error_policy == "dlq"
+    monkeypatch.setenv("INGEST_ERROR_POLICY", "skip")
+    assert IngestSettings().error_policy == "skip"
+    monkeypatch.setenv("INGEST_ERROR_POLICY", "ignore")
+    with pytest.raises(ValidationError, match="error_policy"):
+        IngestSettings()
 
 
 def test_a_rate_limit_below_one_batch_is_refused() -> None:

@@ -11,8 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.ingest.app import build_service, create_app
+from services.ingest.bootstrap import build_service
 from services.ingest.config import IngestSettings
+from services.ingest.web import create_app
 
 
 class Client:

@@ -24,8 +24,8 @@ from schemas.validation import TimeLimits
 from services.ingest.domain.auth import ALL, Publisher, Scope, hash_key
 from services.ingest.domain.dedupe import RecentIds, Seen
 from services.ingest.domain.intake import Rules, Status
-from services.ingest.handlers import Intake, Submission
 from services.ingest.metrics import IngestMetrics
+from services.ingest.submissions import Intake, Submission
 from services.ingest.writer import KafkaUnavailable, Record
 from tests.builders import a_kpi_entity, an_event_doc
 

@@ -18,7 +18,7 @@ from schemas.regions import default_registry
 from schemas.validation import TimeLimits
 from services.ingest.domain import ngsi_ld
 from services.ingest.domain.intake import Rules
-from services.ingest.handlers import RawOutcome, RawValidator
+from services.ingest.raw_topic import RawOutcome, RawValidator
 from tests.builders import a_kpi_entity, an_event_doc
 
 FW = load_framework()

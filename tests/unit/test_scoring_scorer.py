@@ -18,7 +18,7 @@ from schemas.framework import load_framework
 from schemas.regions import default_registry
 from schemas.validation import DEFAULT_TIME_LIMITS
 from services.ingest.domain.intake import Rules
-from services.ingest.handlers import RawValidator
+from services.ingest.raw_topic import RawValidator
 from services.runtime.faust_app import partition_of
 from services.scoring.domain import Outcome
 from services.scoring.metrics import ScoringMetrics
