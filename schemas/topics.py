@@ -77,6 +77,19 @@ TOPICS: tuple[TopicSpec, ...] = (
         retention_ms=7 * DAY_MS,
         description="Acknowledge-link clicks received by a worker that does not hold the alert's region.",
     ),
+    TopicSpec(
+        name="alerts.dlq",
+        value_model=None,
+        retention_ms=30 * DAY_MS,
+        description="Region scores and plans the alerts service could not use, as received, with reason headers.",
+    ),
+    TopicSpec(
+        name="history.dlq",
+        value_model=None,
+        retention_ms=30 * DAY_MS,
+        description="Scores, alert transitions and plans the history writer could not store, as received, with "
+        "reason headers.",
+    ),
 )
 
 BY_NAME: dict[str, TopicSpec] = {t.name: t for t in TOPICS}

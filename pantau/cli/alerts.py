@@ -32,9 +32,9 @@ def alerts_run(
     embedded default (a broker on this machine) a secret kept in PANTAU_HOME/ack-secret is used
     when none is set; against another cluster the worker refuses to start without one.
     """
-    from services.alerts.app import run_worker
     from services.alerts.config import AlertsSettings
     from services.alerts.notify import NotifySettings
+    from services.alerts.worker import run_worker
 
     platform = platform_settings()
     overrides: dict[str, object] = {}

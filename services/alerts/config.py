@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.alerts.domain.rules import Rules
+from services.alerts.domain.rules import AlertRules
 from services.runtime.errors import ErrorPolicy
 from services.runtime.settings import ServiceSettings
 
@@ -50,6 +50,6 @@ class AlertsSettings(ServiceSettings):
     commit_interval: float = 1.0
     session_timeout: float = 10.0
 
-    def rules(self) -> Rules:
-        return Rules(pending_for=self.pending_for, lookback=self.lookback, drop_window=self.drop_window,
-                     sample_every=self.sample_every)  # fmt: skip
+    def rules(self) -> AlertRules:
+        return AlertRules(pending_for=self.pending_for, lookback=self.lookback, drop_window=self.drop_window,
+                          sample_every=self.sample_every)  # fmt: skip

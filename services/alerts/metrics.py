@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
 
 from schemas.common import province_of
-from schemas.masterplan import ProgrammeStatus
+from schemas.masterplan import Masterplan, ProgrammeStatus
 from schemas.programme import Programme, default_programme, region_status
 
 
@@ -83,6 +83,13 @@ class AlertsMetrics:
         self.invalid = Counter(
             "pantau_alerts_messages_invalid_total", "Records that could not be read, by reason.", ["reason"], registry=r
         )
+        self.dead_letters = Counter(
+            "pantau_alerts_dead_letters_total", "Records written to alerts.dlq, by reason.", ["reason"], registry=r
+        )
+        self.processing_errors = Counter(
+            "pantau_alerts_processing_errors_total",
+            "Records whose handling raised, by the error policy applied (dlq, crash, skip).", ["policy"], registry=r,
+        )  # fmt: skip
         self.consumer_lag = Gauge(
             "pantau_alerts_consumer_lag_messages", "High watermark minus position, per input partition.",
             ["topic", "partition"], registry=r,
@@ -90,7 +97,24 @@ class AlertsMetrics:
 
     def set_programme(self, plans: Iterable[Mapping[str, Any]], programme: Programme | None = None) -> None:
         """The programme's figures: the published ones (``programme``, default the shipped data) and each
-        region's status from its plan record (``plans``: masterplan records as parsed JSON)."""
+        region's status from its plan record (``plans``: masterplan records as parsed JSON; a record
+        without a region or with an unreadable status is left out)."""
+        statuses: list[tuple[str, ProgrammeStatus]] = []
+        for plan in plans:
+            code = str(plan.get("region_code") or "")
+            if not code:
+                continue
+            try:
+                statuses.append((code, ProgrammeStatus.model_validate(plan.get("programme") or {})))
+            except ValidationError:
+                continue
+        self._set_programme(statuses, programme)
+
+    def set_plans(self, plans: Iterable[Masterplan], programme: Programme | None = None) -> None:
+        """:meth:`set_programme` from the plans themselves."""
+        self._set_programme([(plan.region_code, plan.programme) for plan in plans], programme)
+
+    def _set_programme(self, statuses: list[tuple[str, ProgrammeStatus]], programme: Programme | None) -> None:
         programme = programme or default_programme()
         self.masterplans_target.set(programme.target.cumulative_assisted or 0)
         for c in programme.cohorts:
@@ -102,14 +126,7 @@ class AlertsMetrics:
             self.named.labels(year, str(c.named_complete).lower()).set(c.named)
         self.region_programme.clear()
         adopted = 0
-        for plan in plans:
-            code = str(plan.get("region_code") or "")
-            if not code:
-                continue
-            try:
-                status = ProgrammeStatus.model_validate(plan.get("programme") or {})
-            except ValidationError:
-                continue
+        for code, status in statuses:
             adopted += status.masterplan_adopted
             self.region_programme.labels(code, province_of(code), str(status.cohort_year or "none"),
                                          region_status(status)).set(1)  # fmt: skip

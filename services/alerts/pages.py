@@ -25,7 +25,9 @@ Language = Literal["id", "en"]
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
-RUNBOOK = HERE.parent.parent / "deploy" / "prometheus" / "runbook.md"
+#: The operator runbook: deploy/prometheus/runbook.md in a checkout, the wheel's copy when installed (decision 0007).
+RUNBOOK = next((p for p in (HERE / "runbook.md", HERE.parent.parent / "deploy" / "prometheus" / "runbook.md")
+                if p.is_file()), HERE / "runbook.md")  # fmt: skip
 
 #: Sent with every page. The acknowledge link carries its token in the URL: never as a Referer.
 SECURITY_HEADERS = {

@@ -25,6 +25,7 @@ from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook
 
 from schemas.alerts import AlertEvent
+from schemas.dlq import read_headers
 from schemas.events import IndicatorEvent
 from tests.builders import an_indicator_event
 from tests.integration.helpers import (
@@ -33,6 +34,7 @@ from tests.integration.helpers import (
     free_port,
     http_get,
     http_post_json,
+    metric,
     produce,
     read_all,
     wait_for,
@@ -273,6 +275,36 @@ def test_falling_behind_notifies_the_region_and_recovery_resolves(stack: Stack) 
     mine = [a for a in stack.transitions() if a.alert_id == alert_id]
     assert [a.state.value for a in mine] == ["pending", "firing", "resolved"]
     assert len({a.transition_id for a in mine}) == 3
+
+
+def test_a_score_the_worker_cannot_use_is_a_dead_letter_and_the_next_one_alerts(stack: Stack) -> None:
+    """A record on region-scores that is not a RegionScore, and a tombstone: each goes to alerts.dlq as
+    received, with its reason, and the worker goes on to alert on the region's next score."""
+    _, port = stack.start_alerts()
+    poison = b'{"region_code": "32.73", "index": "high"}'
+    produce(stack.bootstrap, stack.prefix + "region-scores", [(REGION.encode(), poison), (OTHER.encode(), None)])
+
+    def dead_letters() -> list[Any] | None:
+        records = read_all(stack.bootstrap, stack.prefix + "alerts.dlq")
+        return records if len(records) >= 2 else None
+
+    dead = {read_headers(r.headers)["pantau.dlq.reason"]: r for r in wait_for("two dead letters", dead_letters)}
+    assert set(dead) == {"schema_invalid", "empty_value"}
+    bad = dead["schema_invalid"]
+    assert (bad.key, bad.value) == (REGION.encode(), poison)
+    headers = read_headers(bad.headers)
+    assert (headers["pantau.dlq.source.topic"], headers["pantau.dlq.service"]) == (
+        stack.prefix + "region-scores", "alerts")  # fmt: skip
+    assert "validation error" in headers["pantau.dlq.detail"]
+    assert (dead["empty_value"].key, dead["empty_value"].value) == (OTHER.encode(), None)
+    # The worker goes on: the region's next score (from the scoring service) alerts as usual.
+    stack.produce(_events(T_BAD, **BAD))
+    wait_for("a firing webhook after the dead letters", lambda: stack.hook(kind="behind_trajectory", state="firing"),
+             timeout=90)  # fmt: skip
+    text = http_get(f"http://127.0.0.1:{port}/metrics")[1].decode()
+    assert metric(text, "pantau_alerts_dead_letters_total", reason="schema_invalid") == 1
+    assert metric(text, "pantau_alerts_dead_letters_total", reason="empty_value") == 1
+    assert metric(text, "pantau_alerts_messages_invalid_total", reason="score_invalid") == 2
 
 
 def test_unacknowledged_alert_escalates_to_the_province_and_an_acknowledged_one_does_not(stack: Stack) -> None:

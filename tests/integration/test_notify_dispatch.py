@@ -42,7 +42,7 @@ def test_every_channel_for_an_escalation_to_the_province(tmp_path: Path) -> None
             )
             settings = NotifySettings(contacts_file=contacts_file, smtp_host="127.0.0.1", smtp_port=port,
                                       alertmanager_url=am_url, retries=1, retry_base=0.01)  # fmt: skip
-            # As the alerts service builds it (services/alerts/app.py).
+            # As the alerts service builds it (services/alerts/bootstrap.py).
             async with Notifier.from_settings(settings, metrics, framework=load_framework(None),
                                               drop_window=timedelta(days=7)) as notifier:  # fmt: skip
                 return await notifier.deliver(n), recorder.messages

@@ -15,7 +15,7 @@ from schemas.masterplan import Masterplan, Milestone, expected_on, last_mileston
 from schemas.scores import DimensionScore, ElementScore, IndicatorScore, RegionScore, ScoreStatus
 from services.alerts.domain.engine import RegionAlerts, evaluate, reevaluate
 from services.alerts.domain.lifecycle import Track, Transition, step
-from services.alerts.domain.rules import Observation, Rules, drivers, observe, trend_slope
+from services.alerts.domain.rules import AlertRules, Observation, drivers, observe, trend_slope
 from tests.builders import an_indicator_doc, framework_doc
 
 UTC = dt.UTC
@@ -108,7 +108,7 @@ def test_at_risk_projects_the_trend_to_the_next_milestone_by_hand() -> None:
     # after now (2026-01-03 00:00 UTC): projected 2.2 + 0.1 x (8 - 7/24) = 2.971, short of 3.6 by 0.629.
     history = [(T0.timestamp(), 2.0), (T0.timestamp() + day, 2.1)]
     now = T0 + dt.timedelta(days=2)
-    obs = {o.kind: o for o in observe(a_score(now, 2.2, 2.2), plan, "index", history, FW, Rules())}
+    obs = {o.kind: o for o in observe(a_score(now, 2.2, 2.2), plan, "index", history, FW, AlertRules())}
     risk = obs[AlertKind.AT_RISK]
     assert risk.gap == pytest.approx(3.6 - (2.2 + 0.1 * (8 - 7 / 24))) and risk.enter and risk.hold
     assert risk.severity is Severity.WARNING  # 0.6 >= warning_gap 0.5, < critical_gap 1.0
@@ -118,7 +118,7 @@ def test_at_risk_projects_the_trend_to_the_next_milestone_by_hand() -> None:
 def test_behind_trajectory_pending_firing_holding_in_band_and_resolved() -> None:
     # Path: 3.0 on 2025-01-01 to 3.0 on 2027-01-01: expected 3.0 every day.
     plan = a_plan((dt.date(2025, 1, 1), {"index": 3.0}), (dt.date(2027, 1, 1), {"index": 3.0}))
-    rules = Rules(pending_for=dt.timedelta(minutes=5), drop_enter=9, drop_exit=9)  # score_drop out of the way
+    rules = AlertRules(pending_for=dt.timedelta(minutes=5), drop_enter=9, drop_exit=9)  # score_drop out of the way
     state = RegionAlerts()
 
     def run(minutes: int, score: float) -> list[tuple[str, str, str]]:
@@ -139,14 +139,14 @@ def test_behind_trajectory_pending_firing_holding_in_band_and_resolved() -> None
 def test_replayed_older_score_changes_nothing() -> None:
     plan = a_plan((dt.date(2025, 1, 1), {"index": 3.0}), (dt.date(2027, 1, 1), {"index": 3.0}))
     state = RegionAlerts()
-    assert evaluate(state, a_score(T0, 2.0, 2.0), plan, FW, Rules())
-    assert evaluate(state, a_score(T0, 2.0, 2.0), plan, FW, Rules()) == []
+    assert evaluate(state, a_score(T0, 2.0, 2.0), plan, FW, AlertRules())
+    assert evaluate(state, a_score(T0, 2.0, 2.0), plan, FW, AlertRules()) == []
 
 
 def test_alert_ids_are_deterministic() -> None:
     plan = a_plan((dt.date(2025, 1, 1), {"index": 3.0}), (dt.date(2027, 1, 1), {"index": 3.0}))
-    one = evaluate(RegionAlerts(), a_score(T0, 2.0, 2.0), plan, FW, Rules())
-    two = evaluate(RegionAlerts(), a_score(T0, 2.0, 2.0), plan, FW, Rules())
+    one = evaluate(RegionAlerts(), a_score(T0, 2.0, 2.0), plan, FW, AlertRules())
+    two = evaluate(RegionAlerts(), a_score(T0, 2.0, 2.0), plan, FW, AlertRules())
     assert [(e.alert_id, e.transition_id) for e in one] == [(e.alert_id, e.transition_id) for e in two]
     assert len({e.transition_id for e in one}) == len(one)
 
@@ -154,20 +154,20 @@ def test_alert_ids_are_deterministic() -> None:
 def test_data_stale_when_coverage_falls_below_minimum() -> None:
     # Only IND_B (weight 1 of 4) fresh: coverage 0.25 < 0.5 -> insufficient data.
     history = [(T0.timestamp() - 3600, 3.0)]  # the index had a value an hour ago: coverage has dropped
-    obs = {o.kind: o for o in observe(a_score(T0, None, 4.0), None, "index", history, FW, Rules())}
+    obs = {o.kind: o for o in observe(a_score(T0, None, 4.0), None, "index", history, FW, AlertRules())}
     assert obs[AlertKind.DATA_STALE].enter and obs[AlertKind.DATA_STALE].current == 0.25
     assert set(obs) == {AlertKind.DATA_STALE}  # nothing else can be judged without a score
 
 
 def test_a_target_that_never_had_data_is_not_stale() -> None:
     # A cold start (no history): below the minimum, but nothing has dropped.
-    obs = {o.kind: o for o in observe(a_score(T0, None, 4.0), None, "index", [], FW, Rules())}
+    obs = {o.kind: o for o in observe(a_score(T0, None, 4.0), None, "index", [], FW, AlertRules())}
     assert not obs[AlertKind.DATA_STALE].enter
 
 
 # ------------------------------------------------------------------ the lifecycle as a state machine
 
-ENTER, EXIT = Rules().behind_enter, Rules().behind_exit
+ENTER, EXIT = AlertRules().behind_enter, AlertRules().behind_exit
 
 
 def obs_for(gap: float) -> Observation:
@@ -240,7 +240,7 @@ TestLifecycle = Lifecycle.TestCase
 def test_severity_follows_the_gap_while_firing_with_hysteresis_between_bands() -> None:
     # Path 3.0 throughout; bands: warning from a gap of 0.5, critical from 1.0; down only 0.1 below.
     plan = a_plan((dt.date(2025, 1, 1), {"index": 3.0}), (dt.date(2027, 1, 1), {"index": 3.0}))
-    rules = Rules(pending_for=dt.timedelta(0), drop_enter=9, drop_exit=9)
+    rules = AlertRules(pending_for=dt.timedelta(0), drop_enter=9, drop_exit=9)
     state = RegionAlerts()
 
     def run(minutes: int, score: float) -> list[tuple[str, str, str | None]]:
@@ -261,7 +261,7 @@ def test_severity_follows_the_gap_while_firing_with_hysteresis_between_bands() -
 
 def test_a_pending_alert_fires_on_time_alone() -> None:
     plan = a_plan((dt.date(2025, 1, 1), {"index": 3.0}), (dt.date(2027, 1, 1), {"index": 3.0}))
-    rules = Rules(pending_for=dt.timedelta(minutes=5))
+    rules = AlertRules(pending_for=dt.timedelta(minutes=5))
     state = RegionAlerts()
     first = evaluate(state, a_score(T0, 2.0, 2.0), plan, FW, rules)
     assert {e.state for e in first} == {AlertState.PENDING}
@@ -276,7 +276,7 @@ def test_a_trend_seen_over_minutes_is_not_projected_months_ahead() -> None:
     plan = a_plan((dt.date(2025, 1, 1), {"index": 1.0}), (dt.date(2026, 1, 11), {"index": 3.6}))
     now = T0 + dt.timedelta(days=2)
     history = [(now.timestamp() - 120, 2.4), (now.timestamp() - 60, 2.3)]
-    obs = {o.kind for o in observe(a_score(now, 2.2, 2.2), plan, "index", history, FW, Rules())}
+    obs = {o.kind for o in observe(a_score(now, 2.2, 2.2), plan, "index", history, FW, AlertRules())}
     assert AlertKind.AT_RISK not in obs
 
 
@@ -287,7 +287,7 @@ def test_a_due_date_is_a_day_in_the_region_s_own_zone() -> None:
     def missed(at: dt.datetime, region: str, province: str) -> bool:
         score = a_score(at, 2.0, 2.0).model_copy(update={"region_code": region, "province_code": province})
         local_plan = plan.model_copy(update={"region_code": region})
-        obs = {o.kind: o for o in observe(score, local_plan, "index", [], FW, Rules())}[AlertKind.MILESTONE_MISSED]
+        obs = {o.kind: o for o in observe(score, local_plan, "index", [], FW, AlertRules())}[AlertKind.MILESTONE_MISSED]
         # Before it is due, the passed milestone is 2025's (2.0, met); from then on 2026's (3.0, missed by 1).
         assert obs.milestone_due in (dt.date(2025, 1, 1), dt.date(2026, 12, 31))
         return obs.enter and obs.milestone_due == dt.date(2026, 12, 31)

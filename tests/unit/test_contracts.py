@@ -95,7 +95,8 @@ def test_topic_registry_is_co_partitioned_and_compacts_plans() -> None:
     names = {t.name for t in TOPICS}
     assert names == {
         "indicator-events.raw", "indicator-events", "indicator-events.dlq",
-        "region-scores", "masterplan-milestones", "maturity-alerts", "alert-acks",
+        "region-scores", "masterplan-milestones", "maturity-alerts", "alert-acks", "alerts.dlq",
+        "history.dlq",
     }  # fmt: skip
     # Joined topics must have the same partition count; every topic is keyed by region.
     assert len({t.partitions for t in TOPICS}) == 1

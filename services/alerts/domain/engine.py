@@ -15,7 +15,7 @@ from schemas.framework import Framework
 from schemas.masterplan import INDEX_TARGET, Masterplan
 from schemas.scores import RegionScore
 from services.alerts.domain.lifecycle import Track, Transition, step, transition_id
-from services.alerts.domain.rules import Observation, Rules, drivers, observe, remedy, target_value
+from services.alerts.domain.rules import AlertRules, Observation, drivers, observe, remedy, target_value
 
 MAX_HISTORY = 256
 
@@ -37,7 +37,7 @@ class RegionAlerts(BaseModel):
 
 
 def reevaluate(
-    state: RegionAlerts, now: dt.datetime, plan: Masterplan | None, framework: Framework, rules: Rules
+    state: RegionAlerts, now: dt.datetime, plan: Masterplan | None, framework: Framework, rules: AlertRules
 ) -> list[AlertEvent]:
     """Evaluate the last score again at ``now``: what time alone changes (pending alerts firing)."""
     if state.last_score is None:
@@ -50,7 +50,7 @@ def targets(framework: Framework) -> list[str]:
 
 
 def evaluate(
-    state: RegionAlerts, score: RegionScore, plan: Masterplan | None, framework: Framework, rules: Rules
+    state: RegionAlerts, score: RegionScore, plan: Masterplan | None, framework: Framework, rules: AlertRules
 ) -> list[AlertEvent]:
     """Evaluate every target and kind of one region at ``score.evaluated_at``; update ``state`` in place.
 

@@ -1,11 +1,11 @@
 """The alert lifecycle: a pure state machine, one track per (region, target, kind).
 
-    (none) --enter--> pending --held for Rules.pending_for--> firing --not held--> resolved (none)
+    (none) --enter--> pending --held for AlertRules.pending_for--> firing --not held--> resolved (none)
                pending --not held--> resolved (cancelled before firing; nobody is notified)
                                                         firing --another severity band--> firing
 
 A firing alert follows its gap across severity bands: it moves up as soon as the gap reaches a
-higher band, and down only once the gap is ``Rules.band_exit_margin`` below the band's threshold
+higher band, and down only once the gap is ``AlertRules.band_exit_margin`` below the band's threshold
 (``Observation.severity_held``), so a gap hovering at a threshold does not flap between bands.
 
 ``enter`` and ``hold`` come from rules.Observation (separate thresholds: hysteresis). Every step

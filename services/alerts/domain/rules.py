@@ -19,7 +19,7 @@ from schemas.timezones import local_day, local_midnight
 
 
 @dataclass(frozen=True)
-class Rules:
+class AlertRules:
     """Thresholds on the 0-5 scale and times; defaults suit a yearly plan watched live."""
 
     behind_enter: float = 0.25  # below the path by more than this starts behind_trajectory
@@ -98,7 +98,7 @@ def observe(
     target: str,
     history: list[tuple[float, float]],
     framework: Framework,
-    rules: Rules,
+    rules: AlertRules,
 ) -> list[Observation]:
     """Every kind's observation of one target (the index or a dimension) at ``score.evaluated_at``.
 
