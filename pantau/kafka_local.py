@@ -31,6 +31,11 @@ from services.runtime import logs
 log = logs.get(__name__)
 
 KAFKA_DEPLOY_DIR = REPO_ROOT / "deploy" / "kafka"
+#: The local broker's SASL listener (off 9090 Prometheus, 9093/9094 Alertmanager, 19093 the controller).
+EMBEDDED_SASL_PORT = 19092
+#: Its one user: a development broker on loopback, so fixed and public (never a real cluster's).
+LOCAL_SASL_USER = "pantau"
+LOCAL_SASL_PASSWORD = "pantau-local"
 MIN_JAVA = 17
 MAIN_CLASS = "kafka.Kafka"
 
@@ -59,6 +64,8 @@ class LocalKafka:
     host: str = EMBEDDED_HOST
     port: int = EMBEDDED_PORT
     controller_port: int = EMBEDDED_CONTROLLER_PORT
+    #: The SASL (PLAIN) listener: the same broker, for clients configured as against a secured cluster.
+    sasl_port: int = EMBEDDED_SASL_PORT
 
     @classmethod
     def from_settings(cls, settings: PlatformSettings) -> LocalKafka:
@@ -179,7 +186,13 @@ class LocalKafka:
         self.home.mkdir(parents=True, exist_ok=True)
         self.config_file.write_text(
             template.format(
-                host=self.host, port=self.port, controller_port=self.controller_port, data_dir=self.data_dir
+                host=self.host,
+                port=self.port,
+                controller_port=self.controller_port,
+                data_dir=self.data_dir,
+                sasl_port=self.sasl_port,
+                sasl_user=LOCAL_SASL_USER,
+                sasl_password=LOCAL_SASL_PASSWORD,
             ),
             encoding="utf-8",
         )
@@ -203,7 +216,7 @@ class LocalKafka:
         if pid is not None:
             wait_for_broker(self.bootstrap, timeout)
             return pid, False
-        for port in (self.port, self.controller_port):
+        for port in (self.port, self.controller_port, self.sasl_port):
             if port_in_use(self.host, port):
                 raise KafkaSetupError(
                     f"port {self.host}:{port} is taken by another process (not a broker started by pantau). "

@@ -103,7 +103,7 @@ def run_platform(settings: PlatformSettings, grace_s: float = 20.0) -> int:
     else:
         local = LocalKafka.from_settings(settings)
         _pid, started_kafka = local.up()
-    admin = admin_client(settings.bootstrap_servers)
+    admin = admin_client(settings.kafka)
     try:
         for rep in ensure_topics(admin):
             log.info("run.topic", topic=rep.name, action=rep.action, drift=rep.drift or None)

@@ -28,6 +28,7 @@ from pantau.feed import typical_range
 from schemas.framework import Direction, Framework, Indicator
 from services.runtime import logs
 from services.runtime.kafka_io import safe_producer
+from services.runtime.settings import Kafka
 
 log = logs.get("pantau.simulate")
 BPS_FILE = Path(__file__).resolve().parent.parent / "schemas" / "data" / "indicator_observations_bps.csv"
@@ -97,7 +98,7 @@ def statistics(fw: Framework, plan: Plan, now: datetime) -> Iterator[tuple[str, 
                 yield region, event(region, ind, quality_value(ind, q + jitter), now - timedelta(days=30))
 
 
-def run(fw: Framework, plan: Plan, bootstrap: str, topic: str, duration: float | None) -> int:
+def run(fw: Framework, plan: Plan, kafka: Kafka, topic: str, duration: float | None) -> int:
     """Feed ``topic`` until ``duration`` elapses or SIGTERM/SIGINT; return the number of events sent."""
     stop = False
 
@@ -107,7 +108,7 @@ def run(fw: Framework, plan: Plan, bootstrap: str, topic: str, duration: float |
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    producer = safe_producer(bootstrap, linger_ms=20)
+    producer = safe_producer(kafka, linger_ms=20)
     sent = 0
     try:
         for region, record in statistics(fw, plan, datetime.now(UTC)):

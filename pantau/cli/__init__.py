@@ -14,6 +14,7 @@ from pantau.cli import (
     alerts,
     framework,
     grafana,
+    history,
     imports,
     ingest,
     kafka,
@@ -34,8 +35,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for group in (kafka, postgres, topics, regions, framework, schemas, scoring, alerts, masterplan, programme, ingest,
-              imports, publishers, grafana, platform):  # fmt: skip
+for group in (kafka, postgres, topics, regions, framework, schemas, scoring, alerts, history, masterplan, programme,
+              ingest, imports, publishers, grafana, platform):  # fmt: skip
     group.register(app)
 
 

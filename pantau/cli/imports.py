@@ -80,7 +80,7 @@ def import_csv(
     with Progress(*columns, transient=False) as bar:
         task = bar.add_task(f"writing to {topic}", total=len(plan.events))
         try:
-            written = asyncio.run(write_events(plan.events, bootstrap=settings.bootstrap_servers, topic=topic,
+            written = asyncio.run(write_events(plan.events, kafka=settings.kafka, topic=topic,
                                                timeout=settings.produce_timeout,
                                                progress=lambda n: bar.update(task, completed=n)))  # fmt: skip
         except KafkaUnavailable as exc:

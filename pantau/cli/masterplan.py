@@ -58,7 +58,7 @@ def masterplan_load(
     settings = platform_settings()
     loaded = load_files(files or [])
     try:
-        report = publish_plans(settings.bootstrap_servers, alerts_settings().topic("masterplan-milestones"), loaded,
+        report = publish_plans(settings.kafka, alerts_settings().topic("masterplan-milestones"), loaded,
                                default_registry(), dry_run=dry_run)  # fmt: skip
     except (LookupError, TimeoutError) as exc:
         fail(str(exc))
@@ -80,7 +80,7 @@ def plans_now(from_files: list[Path] | None) -> dict[str, object]:
         return resolve_plans(load_files(from_files), default_registry())  # type: ignore[return-value]
     settings = platform_settings()
     try:
-        return current_plans(settings.bootstrap_servers, alerts_settings().topic("masterplan-milestones"))  # type: ignore[return-value]
+        return current_plans(settings.kafka, alerts_settings().topic("masterplan-milestones"))  # type: ignore[return-value]
     except (LookupError, TimeoutError, KafkaError) as exc:
         fail(f"{exc}. Is Kafka up? ('pantau kafka status')")
 

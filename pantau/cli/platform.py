@@ -72,7 +72,7 @@ def simulate(
     say(f"simulating {len(codes)} regions at {rate:g} events/s into {topic}; "
                f"{len(drifting)} drift (cycle {cycle:g}s): {shown}")  # fmt: skip
     plan = sim.Plan(regions=codes, drifting=frozenset(drifting), rate=rate, cycle=cycle, seed=seed)
-    n = sim.run(load_framework(alerts_settings().framework_file), plan, settings.bootstrap_servers, topic, duration)
+    n = sim.run(load_framework(alerts_settings().framework_file), plan, settings.kafka, topic, duration)
     say(f"sent {n} events")
 
 

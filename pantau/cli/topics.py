@@ -29,7 +29,7 @@ def topics_create(
     if not broker_answers(settings.bootstrap_servers, timeout=5.0):
         fail(f"no Kafka broker answers at {settings.bootstrap_servers}. Start it with 'pantau kafka up'.")
     try:
-        admin = admin_client(settings.bootstrap_servers)
+        admin = admin_client(settings.kafka)
     except (KafkaError, OSError) as exc:
         fail(f"cannot reach Kafka at {settings.bootstrap_servers}: {exc}. Start it with 'pantau kafka up'.")
     try:

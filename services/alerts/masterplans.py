@@ -9,12 +9,13 @@ from pydantic import ValidationError
 from schemas.masterplan import Masterplan, MasterplanFile, resolve_plans
 from schemas.regions import RegionRegistry
 from services.runtime.kafka_io import read_topic, safe_producer
+from services.runtime.settings import Kafka
 
 
-def current_plans(bootstrap: str, topic: str) -> dict[str, Masterplan]:
+def current_plans(kafka: Kafka, topic: str) -> dict[str, Masterplan]:
     """The latest plan of every region on the compacted topic (records that do not parse are skipped)."""
     out: dict[str, Masterplan] = {}
-    for rec in read_topic(bootstrap, topic):
+    for rec in read_topic(kafka, topic):
         if rec.value is None:
             continue
         try:
@@ -33,17 +34,17 @@ class LoadReport:
 
 
 def publish_plans(
-    bootstrap: str, topic: str, files: list[MasterplanFile], regions: RegionRegistry, dry_run: bool = False
+    kafka: Kafka, topic: str, files: list[MasterplanFile], regions: RegionRegistry, dry_run: bool = False
 ) -> LoadReport:
     """Resolve ``files`` over the plans on ``topic`` and publish the regions whose plan changed."""
-    before = current_plans(bootstrap, topic)
+    before = current_plans(kafka, topic)
     after = resolve_plans(files, regions, before)
     changed = {code: plan for code, plan in after.items() if before.get(code) != plan}
     by_basis: dict[str, int] = {}
     for plan in changed.values():
         by_basis[plan.basis] = by_basis.get(plan.basis, 0) + 1
     if changed and not dry_run:
-        producer = safe_producer(bootstrap, linger_ms=5)
+        producer = safe_producer(kafka, linger_ms=5)
         try:
             for code, plan in sorted(changed.items()):
                 producer.send(topic, key=code.encode(), value=plan.model_dump_json().encode())

@@ -5,16 +5,22 @@
 managed PostgreSQL or TimescaleDB, and nothing is started. Without it, the embedded default is the local
 cluster ``pantau postgres up`` runs (pantau/postgres_local.py): 127.0.0.1:5433, database and user
 ``pantau``, its generated password kept in ``$PANTAU_HOME/postgres/password`` (0600).
+
+The writer's own knobs are ``HISTORY_*``: its consumer group, the downsampling of score snapshots (a fine
+step kept for a recent window, one closing snapshot per region and local day for ever), batch size,
+retry pacing, the processing-error policy and its web port (/metrics, /healthz).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.runtime.errors import ErrorPolicy
 from services.runtime.settings import EMBEDDED_HOST, ServiceSettings, default_home
 
 #: The embedded cluster's port: off Debian's own default cluster (5432) and every port Pantau uses.
@@ -23,6 +29,9 @@ EMBEDDED_DATABASE = "pantau"
 EMBEDDED_USER = "pantau"
 DRIVER = "postgresql+psycopg"
 _SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3"}
+#: The writer's web port (/metrics, /healthz): after scoring's 6066 and alerts' 6067.
+HISTORY_WEB_PORT = 6068
+_DAY = timedelta(days=1)
 
 
 class DatabaseNotReady(RuntimeError):
@@ -80,6 +89,46 @@ class HistorySettings(ServiceSettings):
     local_port: int = Field(
         default=EMBEDDED_POSTGRES_PORT, ge=1, le=65535, description="Port of the embedded cluster (loopback)."
     )
+    web_port: int = Field(default=HISTORY_WEB_PORT, ge=0, le=65535, description="/metrics and /healthz (0: any).")
+    group_id: str = Field(
+        default="pantau-history", min_length=1,
+        description="The writer's consumer group; also its name in consumer_offsets (one row set per group).",
+    )  # fmt: skip
+    fine_step: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="One 'fine' score snapshot per region per step (the last score of the step); divides a day.",
+    )
+    fine_retention: timedelta = Field(
+        default=timedelta(days=30), description="Fine snapshots are kept this long; daily closing snapshots for ever."
+    )
+    prune_interval: float = Field(
+        default=3600.0, gt=0, description="Fine snapshots past retention are deleted this often (s)."
+    )
+    max_batch: int = Field(default=2000, gt=0, description="Records per poll, written in one transaction.")
+    poll_timeout: float = Field(default=0.5, gt=0, description="Longest a poll waits for records (s).")
+    retry_initial: float = Field(default=0.5, gt=0, description="First pause after a failed transaction (s).")
+    retry_max: float = Field(
+        default=30.0, gt=0, description="Longest pause between retries while the database is down (s)."
+    )
+    error_policy: ErrorPolicy = Field(
+        default="dlq",
+        description="A record the writer fails on (not a contract breach): to history.dlq and go on (dlq), stop the "
+        "writer (crash), or log it and go on (skip).",
+    )
+
+    @field_validator("fine_step")
+    @classmethod
+    def _step_divides_a_day(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1) or _DAY % value:
+            raise ValueError("HISTORY_FINE_STEP must be at least a second and divide a day evenly (e.g. 5 min, 1 h)")
+        return value
+
+    @field_validator("fine_retention")
+    @classmethod
+    def _retention_positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("HISTORY_FINE_RETENTION must be positive")
+        return value
 
     @field_validator("database_url", mode="before")
     @classmethod

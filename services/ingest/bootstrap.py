@@ -39,7 +39,7 @@ def build_service(settings: IngestSettings, metrics: IngestMetrics | None = None
 def build_writer(settings: IngestSettings, metrics: IngestMetrics) -> KafkaWriter:
     """The producer, which checks at start that the topics it writes exist."""
     topics = (settings.topic("indicator-events"), settings.topic("indicator-events.dlq"))
-    return KafkaWriter(settings.bootstrap_servers, metrics, required_topics=topics, timeout=settings.produce_timeout,
+    return KafkaWriter(settings.kafka, metrics, required_topics=topics, timeout=settings.produce_timeout,
                        probe_interval=settings.probe_interval, linger_ms=settings.linger_ms)  # fmt: skip
 
 
@@ -49,7 +49,7 @@ def build_validator(
     """The raw-topic validator: indicator-events.raw in, indicator-events and its dead letters out."""
     return ValidatorLoop(
         RawValidator(rules, dlq_topic=settings.topic("indicator-events.dlq")), writer, metrics,
-        bootstrap=settings.bootstrap_servers, source_topic=settings.topic("indicator-events.raw"),
+        kafka=settings.kafka, source_topic=settings.topic("indicator-events.raw"),
         output_topic=settings.topic("indicator-events"), group_id=settings.topic_prefix + settings.validator_group,
         max_records=settings.validator_max_records, error_policy=settings.error_policy,
     )  # fmt: skip

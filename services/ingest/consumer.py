@@ -29,6 +29,7 @@ from services.ingest.records import SERVICE, event_record
 from services.ingest.writer import KafkaUnavailable, KafkaWriter, Record
 from services.runtime import logs
 from services.runtime.errors import ErrorPolicy, FailedRecord, on_processing_error
+from services.runtime.settings import Kafka, connection
 
 log = logs.get("pantau.ingest.validator")
 
@@ -42,7 +43,7 @@ class ValidatorLoop:
         writer: KafkaWriter,
         metrics: IngestMetrics,
         *,
-        bootstrap: str,
+        kafka: Kafka,
         source_topic: str,
         output_topic: str,
         group_id: str,
@@ -52,7 +53,8 @@ class ValidatorLoop:
         self.handler = handler
         self.writer = writer
         self.metrics = metrics
-        self.bootstrap = bootstrap
+        self.kafka = connection(kafka)
+        self.bootstrap = self.kafka.bootstrap_servers
         self.source_topic = source_topic
         self.output_topic = output_topic
         self.group_id = group_id
@@ -66,7 +68,7 @@ class ValidatorLoop:
         """Consume until cancelled; reconnects when the broker goes away."""
         while True:
             consumer = AIOKafkaConsumer(
-                self.source_topic, bootstrap_servers=self.bootstrap, group_id=self.group_id,
+                self.source_topic, **self.kafka.aiokafka(), group_id=self.group_id,
                 enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=self.max_records,
                 client_id="pantau-ingest-validator",
             )  # fmt: skip

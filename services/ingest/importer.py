@@ -21,6 +21,7 @@ from services.ingest.domain.intake import Rules, validate_document
 from services.ingest.metrics import IngestMetrics
 from services.ingest.records import event_record
 from services.ingest.writer import KafkaUnavailable, KafkaWriter
+from services.runtime.settings import Kafka
 
 CHUNK = 1000
 
@@ -82,7 +83,7 @@ def _in_column(problem: Problem, field: str, column: str) -> Problem:
 
 
 async def write_events(
-    events: list[IndicatorEvent], *, bootstrap: str, topic: str, timeout: float, metrics: IngestMetrics | None = None,
+    events: list[IndicatorEvent], *, kafka: Kafka, topic: str, timeout: float, metrics: IngestMetrics | None = None,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> int:  # fmt: skip
     """Write ``events`` in chunks, each acknowledged before the next; the number written.
@@ -90,7 +91,7 @@ async def write_events(
     Raises KafkaUnavailable (after writing the chunks before it) when the broker stops acknowledging.
     """
     metrics = metrics or IngestMetrics()
-    writer = KafkaWriter(bootstrap, metrics, required_topics=(topic,), timeout=timeout, linger_ms=5)
+    writer = KafkaWriter(kafka, metrics, required_topics=(topic,), timeout=timeout, linger_ms=5)
     await writer.start()
     written = 0
     try:

@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.ingest.metrics import IngestMetrics
 from services.runtime import logs
+from services.runtime.settings import Kafka, connection
 
 log = logs.get("pantau.ingest.writer")
 #: How far before a failed write the topics are read back (clock skew of LogAppendTime topics).
@@ -54,7 +55,7 @@ class Record:
 class KafkaWriter:
     def __init__(
         self,
-        bootstrap: str,
+        kafka: Kafka,
         metrics: IngestMetrics,
         *,
         required_topics: Sequence[str],
@@ -63,7 +64,8 @@ class KafkaWriter:
         linger_ms: int = 0,
         client_id: str = "pantau-ingest",
     ) -> None:
-        self.bootstrap = bootstrap
+        self.kafka = connection(kafka)
+        self.bootstrap = self.kafka.bootstrap_servers
         self.metrics = metrics
         self.required_topics = tuple(required_topics)
         self.timeout = timeout
@@ -181,7 +183,7 @@ class KafkaWriter:
             for t in sorted({r.topic for r in records})
             for p in sorted(await prod.partitions_for(t))
         ]
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-read-back",
+        consumer = AIOKafkaConsumer(**self.kafka.aiokafka(), client_id=f"{self.client_id}-read-back",
                                     group_id=None, enable_auto_commit=False)  # fmt: skip
         await consumer.start()
         try:
@@ -216,7 +218,7 @@ class KafkaWriter:
     async def _probe(self) -> None:
         if self._producer is None:
             prod = AIOKafkaProducer(
-                bootstrap_servers=self.bootstrap, client_id=self.client_id, acks="all", enable_idempotence=True,
+                **self.kafka.aiokafka(), client_id=self.client_id, acks="all", enable_idempotence=True,
                 linger_ms=self.linger_ms, max_batch_size=256 * 1024, request_timeout_ms=int(self.timeout * 1000),
             )  # fmt: skip
             try:

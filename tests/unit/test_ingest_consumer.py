@@ -77,7 +77,7 @@ class Consumer:
 def _fetch(policy: ErrorPolicy) -> tuple[Writer, Consumer, IngestMetrics, Any]:
     writer, consumer, metrics = Writer(), Consumer(), IngestMetrics(CollectorRegistry())
     loop = ValidatorLoop(Breaks(RULES, dlq_topic="dlq", clock=lambda: NOW), writer, metrics,  # type: ignore[arg-type]
-                         bootstrap="-", source_topic="raw", output_topic="events", group_id="g",
+                         kafka="-", source_topic="raw", output_topic="events", group_id="g",
                          error_policy=policy)  # fmt: skip
     good = orjson.dumps(an_event_doc())
     fetched = {TopicPartition("raw", 0): [Rec(b"k1", good, offset=7), Rec(b"k2", BOOM, offset=8)]}
