@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         tree = Path(tmp) / rev
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), rev], cwd=ROOT, check=True,
                        capture_output=True)  # fmt: skip
+        (tree / ".pantau").mkdir()  # the benchmarks keep their worker logs and state there
         try:
             before = run_bench(tree, args.bench, theirs, env)
         finally:
