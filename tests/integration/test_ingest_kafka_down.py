@@ -47,7 +47,7 @@ def own_broker(kafka_bootstrap: str, settings: PlatformSettings, tmp_path: Path)
     home = tmp_path / "kafka"
     home.mkdir()
     (home / "libs").symlink_to(shared.libs)
-    broker = LocalKafka(home=home, port=free_port(), controller_port=free_port())
+    broker = LocalKafka(home=home, port=free_port(), controller_port=free_port(), sasl_port=free_port())
     broker.up(timeout=120)
     yield broker
     broker.down()
