@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from schemas.dlq import INTERNAL_ERROR, dlq_headers
 from services.runtime import logs
@@ -25,6 +25,25 @@ log = logs.get("pantau.errors")
 
 class ProcessingStopped(RuntimeError):
     """The ``crash`` policy: a record could not be handled, and the worker stops rather than go past it."""
+
+
+class Received(Protocol):
+    """A record as a consumer read it (aiokafka's ConsumerRecord, faust's Message): what every service reads."""
+
+    @property
+    def topic(self) -> str: ...
+
+    @property
+    def partition(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def key(self) -> bytes | None: ...
+
+    @property
+    def value(self) -> bytes | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,14 +94,8 @@ class KafkaConnection(BaseSettings):
         return kw
 
     def aiokafka(self) -> dict[str, Any]:
-        """Keyword arguments of aiokafka's clients (AIOKafkaProducer, AIOKafkaConsumer)."""
-        kw: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers, "security_protocol": self.security_protocol}
-        if self.sasl:
-            kw |= {"sasl_mechanism": self.sasl_mechanism, "sasl_plain_username": self.sasl_username,
-                   "sasl_plain_password": self._password()}  # fmt: skip
-        if self.tls:
-            kw["ssl_context"] = self.ssl_context()
-        return kw
+        """Keyword arguments of aiokafka's clients: the same names as kafka-python's."""
+        return self.kafka_python()
 
     def faust(self) -> dict[str, Any]:
         """``broker`` and ``broker_credentials`` of a faust App."""

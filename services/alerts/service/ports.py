@@ -12,27 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
-from typing import Protocol
 
 from pydantic import BaseModel
 
-
-class Received(Protocol):
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def partition(self) -> int: ...
-
-    @property
-    def offset(self) -> int: ...
-
-    @property
-    def key(self) -> bytes | None: ...
-
-    @property
-    def value(self) -> bytes | None: ...
-
+from services.runtime.errors import Received as Received  # the records the service layer reads
 
 Send = Callable[[str, BaseModel], Awaitable[None]]
 Place = Callable[[int, str], AbstractContextManager[None]]

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.history.domain import Batch, Row
+from services.runtime.errors import Received as Consumed
 
 TP = tuple[str, int]
 
@@ -63,26 +64,11 @@ class Letter:
     origin: tuple[str, int, int]  # (topic, partition, offset) of the record
 
 
-class Received(Protocol):
-    """A record as the consumer read it (aiokafka's ConsumerRecord)."""
-
-    @property
-    def topic(self) -> str: ...
-
-    @property
-    def partition(self) -> int: ...
-
-    @property
-    def offset(self) -> int: ...
+class Received(Consumed, Protocol):
+    """A record as the consumer read it (aiokafka's ConsumerRecord), with its Kafka timestamp (ms)."""
 
     @property
     def timestamp(self) -> int: ...
-
-    @property
-    def key(self) -> bytes | None: ...
-
-    @property
-    def value(self) -> bytes | None: ...
 
 
 class Store(Protocol):
