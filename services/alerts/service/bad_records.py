@@ -39,8 +39,9 @@ class BadRecords:
         log.error("alerts.record_invalid", reason=label, where=where(record), error=str(exc)[:500])
 
     async def refused(self, record: Received, label: str, exc: ValidationError) -> None:
-        """Its contract refuses it: counted, logged, and a dead letter as received."""
-        self.unreadable(record, label, exc)
+        """Its contract refuses it: counted, logged, and a dead letter as received (nothing is lost: a warning)."""
+        self.metrics.invalid.labels(label).inc()
+        log.warning("alerts.record_dead_lettered", reason=label, where=where(record), error=str(exc)[:500])
         reason = EMPTY_VALUE if record.value is None else SCHEMA_INVALID
         headers = dlq_headers(reason=reason, detail=str(exc), topic=record.topic, partition=record.partition,
                               offset=record.offset, service=SERVICE)  # fmt: skip
