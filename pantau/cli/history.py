@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from pantau.cli.output import fail, platform_settings
+from pantau.cli.output import fail, platform_settings, say, show_json, table
+from services.history.domain.periods import Resolution
+
+if TYPE_CHECKING:
+    from services.history.api import HistoryApi
+    from services.history.config import HistorySettings
 
 history_app = typer.Typer(
-    help="The history store's writer: region scores, alert transitions and plan versions into PostgreSQL.",
+    help="The history store: its writer (scores, alerts, plans into PostgreSQL), its query API, and queries.",
     no_args_is_help=True,
 )
 
@@ -42,3 +51,209 @@ def history_run(
     except DatabaseNotReady as exc:
         fail(str(exc))
     run_worker(settings, log_format=platform.log_format)
+
+
+def _settings() -> HistorySettings:
+    from pydantic import ValidationError
+
+    from services.history.config import DatabaseNotReady, HistorySettings
+
+    try:
+        settings = HistorySettings()
+        settings.url()
+    except ValidationError as exc:
+        fail("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
+    except DatabaseNotReady as exc:
+        fail(str(exc))
+    return settings
+
+
+@contextmanager
+def _api() -> Iterator[HistoryApi]:
+    """The query side without a server, against the same database; errors as one line each."""
+    from services.history.bootstrap import bootstrap_api
+    from services.history.service.ports import DatabaseUnavailable
+    from services.history.service.queries import QueryError
+
+    platform_settings()
+    svc = bootstrap_api(_settings())
+    try:
+        yield svc
+    except QueryError as exc:
+        fail(exc.message)
+    except DatabaseUnavailable as exc:
+        fail(f"the history database cannot be reached: {exc}")
+    finally:
+        svc.queries.reads.engine.dispose()  # type: ignore[attr-defined]
+
+
+def _day(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _num(v: float | None, places: int = 2) -> str:
+    return "-" if v is None else f"{v:.{places}f}"
+
+
+@history_app.command("show")
+def history_show(
+    code: Annotated[str, typer.Argument(help="Region code, e.g. 32.73 (Kota Bandung).")],
+    start: Annotated[str | None, typer.Option("--from", help="First day (default: 1 January of --to's year).")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last day (default: today); 2029-12-31 shows the path.")
+    ] = None,
+    resolution: Annotated[Resolution, typer.Option(help="day, week, month or year.")] = Resolution.MONTH,
+    framework: Annotated[str | None, typer.Option(help="Framework 'id@version' (default: the current one).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The API's JSON body.")] = False,
+) -> None:
+    """A region's scores over time (closing snapshot per period) against its masterplan path."""
+    with _api() as svc:
+        s = svc.queries.region_series(code, _day(start, "--from"), _day(end, "--to"), resolution, framework)
+        body = svc.series_body(s)
+    if as_json:
+        show_json(body.model_dump(mode="json", by_alias=True))
+        return
+    r = body.region
+    say(f"{r.name} ({r.code}, {r.province_name}): maturity index 0-5 under {body.framework}, by {body.resolution}")
+    say("  index: the period's closing snapshot (last day with a score); path: the masterplan's index on the "
+        "period's last day; gap = path - index (above 0: behind)")  # fmt: skip
+    rows = []
+    for p in body.points:
+        c = p.closing
+        rows.append([p.period, _num(c.index) if c else "-", (c.level_name or "-") if c else "-",
+                     _num(p.index_min), _num(p.index_max), _num(p.expected.get("index")), _num(p.gap),
+                     f"{p.days}" + (f" ({p.simulated_days} simulated)" if p.simulated_days else "")])  # fmt: skip
+    table(rows, ["period", "index", "level", "min", "max", "path", "gap", "days with data"])
+
+
+@history_app.command("ranking")
+def history_ranking(
+    on: Annotated[str | None, typer.Option(help="The day (default: today).")] = None,
+    province: Annotated[str | None, typer.Option(help="Only this province, e.g. 32.")] = None,
+    region_type: Annotated[str | None, typer.Option("--type", help="kabupaten or kota.")] = None,
+    level: Annotated[int | None, typer.Option(help="Only regions at this level (1-5).")] = None,
+    framework: Annotated[str | None, typer.Option(help="Framework 'id@version' (default: the current one).")] = None,
+    limit: Annotated[int, typer.Option(help="Rows shown (text output; --json has all).")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="The API's JSON body.")] = False,
+) -> None:
+    """Every region's standing as of a day: its latest closing snapshot, rank, and gap to its path."""
+    if region_type not in (None, "kabupaten", "kota"):
+        fail(f"--type: {region_type!r} is neither kabupaten nor kota")
+    with _api() as svc:
+        st = svc.queries.standing(_day(on, "--on"), framework, province=province,
+                                  region_type=region_type, level=level)  # type: ignore[arg-type]  # fmt: skip
+        body = svc.ranking_body(st, province, region_type, level)
+    if as_json:
+        show_json(body.model_dump(mode="json", by_alias=True))
+        return
+    behind = sum(1 for r in body.regions if r.behind_plan)
+    say(f"Ranking as of {body.on} under {body.framework}: {body.count} regions listed ({body.scored} scored), "
+        f"{behind} behind their masterplan path")  # fmt: skip
+    rows = [[r.rank or "-", r.region.code, r.region.name, _num(r.as_of.index), r.as_of.level_name or "-",
+             _num(r.expected_index), _num(r.gap), r.as_of.day, "simulated" if r.as_of.simulated else ""]
+            for r in body.regions[:limit]]  # fmt: skip
+    table(rows, ["rank", "code", "region", "index", "level", "path", "gap", "as of", ""])
+    if body.count > limit:
+        say(f"  ... {body.count - limit} more (--limit, or --json for all)")
+
+
+@history_app.command("alerts")
+def history_alerts(
+    code: Annotated[str, typer.Argument(help="Region code, e.g. 32.73.")],
+    start: Annotated[str | None, typer.Option("--from", help="First day (default: 1 January this year).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The API's JSON body.")] = False,
+) -> None:
+    """A region's alert transitions between two days, newest first."""
+    with _api() as svc:
+        first, last, transitions = svc.queries.alerts(code, _day(start, "--from"), _day(end, "--to"), None, 5000)
+        body = svc.alerts_body(code, first, last, transitions)
+    if as_json:
+        show_json(body.model_dump(mode="json", by_alias=True))
+        return
+    say(f"{body.region.name} ({code}): {body.count} alert transitions from {first} to {last}")
+    table([[t.at.isoformat(timespec="minutes"), t.state, t.severity, t.kind, t.target, _num(t.current),
+            _num(t.expected), t.escalation] for t in body.transitions],
+          ["at", "state", "severity", "kind", "target", "score", "path", "to"])  # fmt: skip
+
+
+@history_app.command("progress")
+def history_progress(
+    start: Annotated[str | None, typer.Option("--from", help="First day (default: 1 January of --to's year).")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day (default: today).")] = None,
+    resolution: Annotated[Resolution, typer.Option(help="month or year.")] = Resolution.MONTH,
+    as_json: Annotated[bool, typer.Option("--json", help="The API's JSON body.")] = False,
+) -> None:
+    """The programme over time: regions per level and behind their path, by month or year."""
+    with _api() as svc:
+        key, points = svc.queries.programme(_day(start, "--from"), _day(end, "--to"), resolution)
+        body = svc.programme_body(key, resolution, points)
+    if as_json:
+        show_json(body.model_dump(mode="json", by_alias=True))
+        return
+    say(f"Programme progress under {body.framework} ({body.regions} kab/kota; goal: {body.masterplan_target} "
+        f"masterplans by {body.target_year})")  # fmt: skip
+    rows = [[p.period, p.regions_scored, _num(p.mean_index), *(p.levels.get(str(n), 0) for n in range(1, 6)),
+             p.behind_plan, p.assisted_cumulative if p.assisted_cumulative is not None else "-"]
+            for p in body.points]  # fmt: skip
+    table(rows, ["period", "scored", "mean index", "L1", "L2", "L3", "L4", "L5", "behind path", "assisted (published)"])
+
+
+@history_app.command("api")
+def history_api(
+    port: Annotated[int | None, typer.Option(help="Port (default 6069, HISTORY_API_PORT).")] = None,
+) -> None:
+    """Serve the read-only query API (OpenAPI at /docs). SIGTERM stops it."""
+    from services.history.api_server import serve_api
+
+    platform = platform_settings()
+    settings = _settings()
+    if port is not None:
+        settings = settings.model_copy(update={"api_port": port})
+    serve_api(settings, log_format=platform.log_format)
+
+
+@history_app.command("backfill")
+def history_backfill(
+    topic: Annotated[list[str] | None, typer.Option(help="A topic of RegionScores to add (a rescore output).")] = None,
+    framework: Annotated[
+        list[Path] | None, typer.Option(help="A framework YAML a 'pantau rescore' ran under: its output topic.")
+    ] = None,
+    only: Annotated[bool, typer.Option("--only", help="Only the topics given, not the followed ones.")] = False,
+) -> None:
+    """Rebuild the history from the topics, from their beginning to their end now, then stop.
+
+    Without options: region-scores, maturity-alerts and masterplan-milestones. With --framework (or
+    --topic): also the scores 'pantau rescore' wrote under that framework version, stored beside the live
+    version's. Safe beside a running writer: the same rows are written once.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from schemas.framework import FrameworkError, load_framework
+    from services.history.backfill import backfill
+    from services.scoring.rescore import output_topic
+
+    platform_settings()
+    settings = _settings()
+    extra = [settings.topic(t) for t in topic or []]
+    for path in framework or []:
+        try:
+            extra.append(settings.topic(output_topic(load_framework(path))))
+        except FrameworkError as exc:
+            fail(str(exc))
+    if only and not extra:
+        fail("--only needs a --topic or --framework")
+    with Progress(TextColumn("backfilling history"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()) as bar:
+        task = bar.add_task("backfill", total=None)
+        try:
+            report = backfill(settings, extra_scores=extra, followed=not only,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))  # fmt: skip
+        except LookupError as exc:
+            fail(str(exc))
+    written = ", ".join(f"{table} {n}" for table, n in sorted(report.rows.items())) or "no rows"
+    say(f"{report.records} records read from {', '.join(report.topics)}; rows written: {written}")

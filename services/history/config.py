@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from limits import parse_many
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -31,6 +32,8 @@ DRIVER = "postgresql+psycopg"
 _SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg3"}
 #: The writer's web port (/metrics, /healthz): after scoring's 6066 and alerts' 6067.
 HISTORY_WEB_PORT = 6068
+#: The query API's port (read-only: /v1/..., /docs, /metrics).
+HISTORY_API_PORT = 6069
 _DAY = timedelta(days=1)
 
 
@@ -110,6 +113,16 @@ class HistorySettings(ServiceSettings):
     retry_max: float = Field(
         default=30.0, gt=0, description="Longest pause between retries while the database is down (s)."
     )
+    api_port: int = Field(default=HISTORY_API_PORT, ge=0, le=65535, description="The query API's port (0: any).")
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated keys the query API accepts (X-API-Key); unset: published scores need no key.",
+    )
+    api_rate_limit: str = Field(
+        default="20/second;600/minute",
+        description="Requests each key (or, without a key, each client address) may make, in 'limits' notation.",
+    )
+    api_max_points: int = Field(default=20_000, gt=0, description="Most periods one series or progress query returns.")
     error_policy: ErrorPolicy = Field(
         default="dlq",
         description="A record the writer fails on (not a contract breach): to history.dlq and go on (dlq), stop the "
@@ -129,6 +142,21 @@ class HistorySettings(ServiceSettings):
         if value <= timedelta(0):
             raise ValueError("HISTORY_FINE_RETENTION must be positive")
         return value
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _parseable_rate(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"HISTORY_API_RATE_LIMIT {value!r} is not a rate such as '20/second;600/minute'") from exc
+        return value
+
+    @property
+    def accepted_keys(self) -> frozenset[str]:
+        """The query API's keys (empty: no key is needed)."""
+        raw = self.api_keys.get_secret_value() if self.api_keys else ""
+        return frozenset(k.strip() for k in raw.split(",") if k.strip())
 
     @field_validator("database_url", mode="before")
     @classmethod

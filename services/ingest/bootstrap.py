@@ -15,11 +15,11 @@ from services.ingest.domain.dedupe import RecentIds
 from services.ingest.domain.intake import Rules
 from services.ingest.metrics import IngestMetrics
 from services.ingest.publishers import PublisherStore
-from services.ingest.ratelimit import RateLimiter
 from services.ingest.raw_topic import RawValidator
 from services.ingest.service import IngestService
 from services.ingest.submissions import Intake
 from services.ingest.writer import KafkaWriter
+from services.runtime.ratelimit import RateLimiter
 
 
 def build_service(settings: IngestSettings, metrics: IngestMetrics | None = None) -> IngestService:

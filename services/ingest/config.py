@@ -38,7 +38,7 @@ class IngestSettings(ServiceSettings):
         default="2000/second;60000/minute",
         description="Events each API key may send, in the 'limits' notation (a batch of n costs n).",
     )
-    # ---- slow and greedy clients (services/ingest/http_guard.py)
+    # ---- slow and greedy clients (services/runtime/http_guard.py)
     header_timeout: float = Field(
         default=10.0, gt=0, description="A request's line and headers must arrive within this many seconds (408)."
     )

@@ -10,9 +10,9 @@ from prometheus_client import start_http_server
 
 from services.ingest.bootstrap import build_service
 from services.ingest.config import IngestSettings
-from services.ingest.http_guard import guarded_protocol
 from services.ingest.web import create_app
 from services.runtime import logs
+from services.runtime.http_guard import guarded_protocol
 
 log = logs.get("pantau.ingest")
 

@@ -17,11 +17,11 @@ from services.ingest.consumer import ValidatorLoop
 from services.ingest.domain.intake import Rules
 from services.ingest.metrics import IngestMetrics
 from services.ingest.publishers import PublisherStore
-from services.ingest.ratelimit import RateLimiter
 from services.ingest.submissions import Intake
 from services.ingest.writer import KafkaWriter
 from services.runtime import logs
 from services.runtime.errors import ProcessingStopped
+from services.runtime.ratelimit import RateLimiter
 
 log = logs.get("pantau.ingest")
 

@@ -15,7 +15,6 @@ the time window, is filled in when it is made, by openapi.py's ``with_limits``).
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from typing import Annotated, Any
 
@@ -29,12 +28,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from schemas.reasons import INVALID_VALUE, NGSI_LD_INVALID
-from services.ingest.docs import add_docs
 from services.ingest.domain.auth import Publisher
 from services.ingest.domain.intake import Status, Undecodable
 from services.ingest.domain.ngsi_ld import is_notification
-from services.ingest.http_guard import REQUEST_TIMEOUT
-from services.ingest.metrics import IngestMetrics
 from services.ingest.openapi import NGSI_LD_MEDIA, notification_body, with_limits
 from services.ingest.responses import (
     ErrorBody,
@@ -56,6 +52,9 @@ from services.ingest.responses import (
 from services.ingest.service import IngestService
 from services.ingest.submissions import Submission
 from services.runtime import logs
+from services.runtime.api_docs import add_docs
+from services.runtime.asgi import MetricsMiddleware
+from services.runtime.http_guard import REQUEST_TIMEOUT
 
 log = logs.get("pantau.ingest")
 Scope = MutableMapping[str, Any]
@@ -350,36 +349,6 @@ async def metrics(request: Request) -> Response:
 
 
 # ------------------------------------------------------------------------------------ the app
-
-
-class MetricsMiddleware:
-    """Counts every request by route template, method and status, and times it (pure ASGI: cheap)."""
-
-    def __init__(self, app: ASGIApp, metrics: IngestMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
-                       send: Callable[[Any], Awaitable[None]]) -> None:  # fmt: skip
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        t0 = time.perf_counter()
-        status = 500
-
-        async def send_status(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
-            self.metrics.requests.labels(path, scope["method"], str(status)).inc()
-            self.metrics.request_duration.labels(path).observe(time.perf_counter() - t0)
 
 
 async def on_api_error(_request: Request, exc: Exception) -> Response:

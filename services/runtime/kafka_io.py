@@ -1,4 +1,4 @@
-"""Small Kafka chores: read a topic to its end, and a safe producer (kafka-python, blocking)."""
+"""Small Kafka chores: end offsets, read a topic to its end, and a safe producer (kafka-python, blocking)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from services.runtime.settings import Kafka, connection
+
+
+def end_offsets(kafka: Kafka, topics: list[str]) -> dict[tuple[str, int], int]:
+    """The current end offset of every partition of ``topics`` (LookupError names a topic that does not exist)."""
+    consumer = KafkaConsumer(**connection(kafka).kafka_python(), enable_auto_commit=False, group_id=None)
+    try:
+        tps = []
+        for topic in topics:
+            parts = consumer.partitions_for_topic(topic) or set()
+            if not parts:
+                raise LookupError(f"topic {topic!r} does not exist (run: pantau topics create)")
+            tps += [TopicPartition(topic, p) for p in sorted(parts)]
+        return {(tp.topic, tp.partition): int(n) for tp, n in consumer.end_offsets(tps).items()}
+    finally:
+        consumer.close()
 
 
 def read_topic(kafka: Kafka, topic: str, timeout: float = 30.0) -> list[Any]:

@@ -9,7 +9,10 @@ another port so that the shared one is never stopped.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,11 +22,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from kafka.admin import NewTopic
 
 from pantau.postgres_local import LocalPostgres
 from schemas.dlq import read_headers
 from services.history.db import create_engine
 from services.history.domain import plan_hash
+from services.runtime.topics import admin_client
 from tests.history_support import a_masterplan, a_region_score, an_alert_event
 from tests.integration.helpers import (
     ServiceProcess,
@@ -366,3 +371,73 @@ def test_bad_records_go_to_history_dlq_with_their_reasons(stack: Stack, schema_o
     assert "framework 'pp59' is not 'id@version'" in details
     assert [r["index"] for r in db.rows("score_snapshots")] == [3.0, 3.0]  # the good record behind them landed
     assert db.rows("plan_versions") == [] and db.rows("alert_transitions") == []
+
+
+# ------------------------------------------------------------------ backfill
+
+
+def consumers(db: Db) -> list[str]:
+    with db.engine.connect() as conn:
+        return list(conn.execute(sa.text("SELECT DISTINCT consumer FROM consumer_offsets")).scalars())
+
+
+def test_a_backfill_rebuilds_the_history_and_adds_a_rescored_version_beside_it(
+    stack: Stack, schema_of: Callable[[], Db]
+) -> None:
+    """``pantau history backfill`` as a user runs it: from the followed topics into an empty schema it writes
+    exactly the live writer's rows; with a rescore output topic, that version's scores land beside the
+    live ones and nothing of the live rows changes; it stops by itself and leaves no stored offsets."""
+    live = [_score("32.73", utc(2026, 5, 20, 3, 1), 3.0), _score("32.73", utc(2026, 5, 21, 3, 1), 3.1),
+            _score("91.71", utc(2026, 5, 20, 15, 30), 2.0)]  # fmt: skip
+    stack.produce("region-scores", live)
+    stack.produce("maturity-alerts", [(b"32.73", an_alert_event().model_dump_json().encode())])
+    stack.produce("masterplan-milestones", [(b"32.73", a_masterplan().model_dump_json().encode())])
+    rescored_topic = "region-scores.pp59-2027.1"  # what `pantau rescore` names the output of pp59 2027.1
+    admin = admin_client(stack.bootstrap)
+    try:
+        admin.create_topics([NewTopic(stack.topic(rescored_topic), 3, 1)])
+    finally:
+        admin.close()
+    rescored = [_score("32.73", utc(2026, 5, 22, 1, 0), 2.7, framework="pp59@2027.1"),
+                _score("91.71", utc(2026, 5, 22, 1, 0), 1.9, framework="pp59@2027.1")]  # fmt: skip
+    stack.produce(rescored_topic, rescored)
+
+    db = schema_of()
+    group = f"history-{uuid.uuid4().hex[:6]}"
+    svc, _port = stack.writer(db.url, group)
+    caught_up(db, group, {"region-scores": 3, "maturity-alerts": 1, "masterplan-milestones": 1})
+    svc.stop()
+    written_live = db.everything()
+
+    def backfill(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": stack.bootstrap,
+            "HISTORY_TOPIC_PREFIX": stack.prefix,
+            "PANTAU_DATABASE_URL": url,
+            "HISTORY_FINE_RETENTION": "P3650D",
+            "PANTAU_HOME": str(stack.tmp / "home"),
+        }
+        return subprocess.run([sys.executable, "-m", "pantau.cli", "history", "backfill", *args], env=env,
+                              capture_output=True, text=True, timeout=180, check=False)  # fmt: skip
+
+    rebuilt = schema_of()
+    done = backfill(rebuilt.url)
+    assert done.returncode == 0, done.stderr
+    assert "5 records read" in done.stdout, done.stdout
+    assert rebuilt.everything() == written_live  # the same rows, row by row
+    assert consumers(rebuilt) == []  # its own offsets deleted when done
+
+    beside = backfill(db.url, "--topic", rescored_topic, "--only")
+    assert beside.returncode == 0, beside.stderr
+    after = db.everything()
+    assert [r for r in after["score_snapshots"] if r["framework_version"] == "2022.1"] == written_live[
+        "score_snapshots"
+    ]
+    new = [(r["region_code"], r["resolution"], r["day"], r["index"])
+           for r in after["score_snapshots"] if r["framework_version"] == "2027.1"]  # fmt: skip
+    assert sorted(new) == [("32.73", "day", date(2026, 5, 22), 2.7), ("32.73", "fine", None, 2.7),
+                           ("91.71", "day", date(2026, 5, 22), 1.9), ("91.71", "fine", None, 1.9)]  # fmt: skip
+    assert consumers(db) == [group]  # the live writer's offsets, and no other
+    missing = backfill(db.url, "--topic", "region-scores.nothing-here", "--only")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr

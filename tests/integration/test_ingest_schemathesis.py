@@ -18,7 +18,6 @@ ignored_auth (a request without the key, or with a wrong one, must get 401), on 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,11 +27,10 @@ import requests
 import schemathesis
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
-from schemathesis.engine import from_schema
-from schemathesis.engine.events import FatalError, NonFatalError, ScenarioFinished
 from schemathesis.transport import requests as schemathesis_requests
 
 from tests.integration.test_ingest_support import Ingest, launch_ingest, wait_ready
+from tests.schemathesis_support import run_all_phases
 
 NDJSON = "application/x-ndjson"
 NEGATIVE_EXPECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx", "207"]
@@ -95,25 +93,10 @@ def test_the_api_keeps_its_openapi_contract(ingest: Ingest, monkeypatch: pytest.
         "operations": [{"include-path-regex": "^/v1/(events|ngsi-ld)", "phases": {"coverage": {"enabled": False}}}],
     })  # fmt: skip
     schema = schemathesis.openapi.from_url(ingest.url + "/openapi.json", config=config)
-    failures: list[str] = []
-    checked: Counter[str] = Counter()
-    operations: Counter[str] = Counter()
-    for event in from_schema(schema).execute():
-        if isinstance(event, FatalError | NonFatalError):
-            failures.append(f"{type(event).__name__}: {getattr(event, 'info', None) or event}")
-        if not isinstance(event, ScenarioFinished):
-            continue
-        operations[event.recorder.label] += 1
-        for nodes in event.recorder.checks.values():
-            for node in nodes:
-                checked[node.name] += 1
-                if node.failure_info is not None:
-                    f = node.failure_info.failure
-                    failures.append(f"{event.recorder.label} [{node.name}] {f.title}: {f.message}\n"
-                                    f"{node.failure_info.code_sample}")  # fmt: skip
-    assert not failures, "\n\n".join(dict.fromkeys(failures))
+    found = run_all_phases(schema)
+    assert not found.failures, found.report()
     # The checks the issue names did run, on many requests.
     for name in ("not_a_server_error", "negative_data_rejection", "positive_data_acceptance", "ignored_auth"):
-        assert checked[name] >= 10, (name, checked)
-    assert operations["POST /v1/ngsi-ld/notify"] >= 2, operations  # positive and negative fuzzing at least
-    print(dict(operations), dict(checked))
+        assert found.checked[name] >= 10, (name, found.checked)
+    assert found.operations["POST /v1/ngsi-ld/notify"] >= 2, found.operations  # positive and negative fuzzing at least
+    print(dict(found.operations), dict(found.checked))

@@ -13,8 +13,8 @@ from schemas.regions import default_registry
 from services.ingest.config import IngestSettings
 from services.ingest.metrics import IngestMetrics
 from services.ingest.openapi import event_in_schema
-from services.ingest.ratelimit import RateLimiter
 from services.ingest.responses import duration
+from services.runtime.ratelimit import RateLimiter
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""The slow-client guard (services/ingest/http_guard.py) driven with a stand-in transport, in one event loop.
+"""The slow-client guard (services/runtime/http_guard.py) driven with a stand-in transport, in one event loop.
 
 Also the contract test of what it relies on in uvicorn: the pinned version, and that its httptools
 protocol still calls the parser callbacks the guard overrides.
@@ -15,7 +15,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from services.ingest.http_guard import SUPPORTED_UVICORN, GuardedProtocol, guarded_protocol
+from services.runtime.http_guard import SUPPORTED_UVICORN, GuardedProtocol, guarded_protocol
 
 HEAD = b"POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n"
 

@@ -65,6 +65,10 @@ class KafkaTopics:
         fetched = await self.consumer.getmany(timeout_ms=int(timeout * 1000), max_records=max_records)
         return {(tp.topic, tp.partition): records for tp, records in fetched.items() if records}
 
+    async def position(self, tp: TP) -> int:
+        """The offset the consumer reads next on ``tp`` (past transaction markers too)."""
+        return int(await self.consumer.position(TopicPartition(*tp)))
+
     def seek(self, tp: TP, offset: int) -> None:
         self.consumer.seek(TopicPartition(*tp), offset)
 

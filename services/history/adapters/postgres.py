@@ -41,7 +41,8 @@ score_snapshots = sa.Table(
     sa.Column("resolution", sa.Text, primary_key=True), sa.Column("at", sa.DateTime(timezone=True), primary_key=True),
     sa.Column("day", sa.Date), sa.Column("index", sa.Float), sa.Column("level", sa.SmallInteger),
     sa.Column("level_name", sa.Text), sa.Column("coverage", sa.Float), sa.Column("status", sa.Text),
-    sa.Column("dimensions", JSONB), sa.Column("events_applied", sa.BigInteger), *_source(),
+    sa.Column("dimensions", JSONB), sa.Column("events_applied", sa.BigInteger), sa.Column("simulated", sa.Boolean),
+    *_source(),
 )  # fmt: skip
 alert_transitions = sa.Table(
     "alert_transitions", metadata,
@@ -174,6 +175,13 @@ class PostgresStore:
                 savepoint.rollback()
             tx.rollback()
         return out
+
+    def forget_consumer(self) -> int:
+        """Delete this consumer's stored offsets (a finished backfill's); how many partitions it had."""
+        c = consumer_offsets.c
+        with translated(), self.engine.begin() as conn:
+            return len(conn.execute(sa.delete(consumer_offsets).where(c.consumer == self.consumer)
+                                    .returning(c.partition)).all())  # fmt: skip
 
     def prune(self, cutoff: datetime) -> int:
         """Delete the fine snapshots before ``cutoff``, a chunk per transaction (short locks); how many."""

@@ -84,6 +84,11 @@ class HistoryWriter:
 
     # ------------------------------------------------------------------ life
 
+    @property
+    def busy(self) -> bool:
+        """A batch is being written (records fetched and not yet committed or rewound)."""
+        return self._lock.locked()
+
     def stop(self) -> None:
         """Finish the batch in flight (its transaction commits or not), then close (SIGTERM)."""
         self._stopping.set()

@@ -1,4 +1,5 @@
-"""Per-key rate limit on events, with the ``limits`` library (sliding-window counters, in memory).
+"""Rate limits per key (a publisher's API key, a reader's key or address), with the ``limits`` library
+(sliding-window counters, in memory). Used by ingest (events per key) and the history API (requests).
 
 Semantics: each key may send at most the configured number of *events* per window (a batch of n
 costs n; a request that costs more than what is left is refused whole, 429, and costs nothing).

@@ -41,7 +41,7 @@ def guarded_protocol(
     """The protocol class to give uvicorn (``Config(http=...)``), with these limits."""
     if uvicorn.__version__ != SUPPORTED_UVICORN:
         raise RuntimeError(
-            f"services/ingest/http_guard.py is written against uvicorn {SUPPORTED_UVICORN}, "
+            f"services/runtime/http_guard.py is written against uvicorn {SUPPORTED_UVICORN}, "
             f"found {uvicorn.__version__}: check its protocol internals and update the pin"
         )
     limits = {"header_timeout": header_timeout, "body_timeout": body_timeout, "max_head_bytes": max_head_bytes,

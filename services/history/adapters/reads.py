@@ -1,0 +1,122 @@
+"""The history store's reads (SQLAlchemy 2 Core, read-only): closing snapshots of a region, the latest
+closing snapshot of every region on or before a day, alert transitions and plan versions.
+
+Each query is one statement on an index of migrations/versions: a region's days on
+``uq_score_snapshots_region_day``; "every region as of a day" is one index seek per region (a LATERAL
+join over the region codes, ``ix_score_snapshots_framework_day``), not a scan of the years before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.history.adapters.postgres import translated
+from services.history.domain.views import Closing, FrameworkRange, Transition
+
+_SNAPSHOT = "day, at, index, level, level_name, coverage, status, dimensions, simulated"
+
+REGION_DAYS = sa.text(
+    f"SELECT region_code, {_SNAPSHOT} FROM score_snapshots "
+    "WHERE resolution = 'day' AND region_code = :region AND framework_id = :fid AND framework_version = :fver "
+    "AND day BETWEEN :start AND :end ORDER BY day"
+)
+LATEST_ON = sa.text(
+    f"SELECT r.code AS region_code, s.* FROM unnest(CAST(:codes AS text[])) AS r(code) "
+    f"CROSS JOIN LATERAL (SELECT {_SNAPSHOT} FROM score_snapshots "
+    "WHERE resolution = 'day' AND framework_id = :fid AND framework_version = :fver AND region_code = r.code "
+    "AND day <= :on ORDER BY day DESC LIMIT 1) AS s"
+)
+FRAMEWORKS = sa.text(
+    "SELECT framework_id, framework_version, min(day) AS first_day, max(day) AS last_day, "
+    "count(DISTINCT region_code) AS regions FROM score_snapshots WHERE resolution = 'day' "
+    "GROUP BY framework_id, framework_version ORDER BY framework_id, framework_version"
+)
+TRANSITIONS = sa.text(
+    "SELECT transition_id, alert_id, kind, target, state, severity, escalation, at, payload "
+    "FROM alert_transitions WHERE region_code = :region AND at >= :since AND at < :before "
+    "AND (CAST(:state AS text) IS NULL OR state = :state) ORDER BY at DESC, transition_id LIMIT :limit"
+)
+PLANS = sa.text(
+    "SELECT region_code, received_at, payload FROM plan_versions "
+    "WHERE CAST(:since AS timestamptz) IS NULL OR received_at > :since ORDER BY region_code, received_at"
+)
+
+
+def _closing(row: sa.Row[Any]) -> Closing:
+    m = row._mapping  # (``row.index`` would be the tuple's method)
+    dims = {d["dimension_id"]: d.get("score") for d in m["dimensions"] or []}
+    return Closing(
+        region_code=m["region_code"], day=m["day"], at=m["at"], index=m["index"], level=m["level"],
+        level_name=m["level_name"], coverage=m["coverage"], status=m["status"], dimensions=dims,
+        simulated=bool(m["simulated"]),
+    )  # fmt: skip
+
+
+def _transition(r: sa.Row[Any]) -> Transition:
+    p = r.payload
+    return Transition(
+        transition_id=r.transition_id, alert_id=r.alert_id, kind=r.kind, target=r.target, state=r.state,
+        severity=r.severity, escalation=r.escalation, at=r.at, current=p.get("current"), expected=p.get("expected"),
+        gap=p.get("gap"), milestone_due=p.get("milestone_due"), summary=p.get("summary", ""),
+    )  # fmt: skip
+
+
+class PostgresReads:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def region_days(self, region: str, framework: tuple[str, str], start: date, end: date) -> list[Closing]:
+        """The region's closing snapshots of the days in [start, end], in day order."""
+        params = {"region": region, "fid": framework[0], "fver": framework[1], "start": start, "end": end}
+        with translated(), self.engine.connect() as conn:
+            return [_closing(r) for r in conn.execute(REGION_DAYS, params)]
+
+    def latest_on(self, codes: Sequence[str], framework: tuple[str, str], on: date) -> list[Closing]:
+        """For each region of ``codes`` that has one, its latest closing snapshot on or before ``on``."""
+        params = {"codes": list(codes), "fid": framework[0], "fver": framework[1], "on": on}
+        with translated(), self.engine.connect() as conn:
+            return [_closing(r) for r in conn.execute(LATEST_ON, params)]
+
+    def frameworks(self) -> list[FrameworkRange]:
+        with translated(), self.engine.connect() as conn:
+            return [
+                FrameworkRange(f"{r.framework_id}@{r.framework_version}", r.first_day, r.last_day, int(r.regions))
+                for r in conn.execute(FRAMEWORKS)
+            ]
+
+    def transitions(
+        self, region: str, since: datetime, before: datetime, state: str | None, limit: int
+    ) -> list[Transition]:
+        params = {"region": region, "since": since, "before": before, "state": state, "limit": limit}
+        with translated(), self.engine.connect() as conn:
+            return [
+                Transition(
+                    transition_id=r.transition_id,
+                    alert_id=r.alert_id,
+                    kind=r.kind,
+                    target=r.target,
+                    state=r.state,
+                    severity=r.severity,
+                    escalation=r.escalation,
+                    at=r.at,
+                    current=r.payload.get("current"),
+                    expected=r.payload.get("expected"),
+                    gap=r.payload.get("gap"),
+                    milestone_due=r.payload.get("milestone_due"),
+                    summary=r.payload.get("summary", ""),
+                )
+                for r in conn.execute(TRANSITIONS, params)
+            ]
+
+    def plans(self, since: datetime | None = None) -> list[tuple[str, datetime, dict[str, Any]]]:
+        """Plan versions (region, first seen, the Masterplan as published) received after ``since``."""
+        with translated(), self.engine.connect() as conn:
+            return [(r.region_code, r.received_at, r.payload) for r in conn.execute(PLANS, {"since": since})]
+
+    def ping(self) -> None:
+        with translated(), self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))

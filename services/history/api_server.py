@@ -1,0 +1,38 @@
+"""The history query API's entrypoint: uvicorn until SIGTERM/SIGINT (requests in flight finish).
+
+Slow and greedy clients are cut off as at ingest (services/runtime/http_guard.py): deadlines for a
+request's head, a cap on its size and on open connections.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import uvicorn
+
+from services.history.api import create_app
+from services.history.bootstrap import bootstrap_api
+from services.history.config import HistorySettings
+from services.runtime import logs
+from services.runtime.http_guard import guarded_protocol
+
+log = logs.get("pantau.history.api")
+
+
+def serve_api(settings: HistorySettings, log_format: str = "auto") -> None:
+    logs.configure(settings.log_level, log_format)
+    svc = bootstrap_api(settings)
+    protocol = guarded_protocol(header_timeout=10.0, body_timeout=10.0, max_head_bytes=16_384, max_connections=512,
+                                retry_after=5)  # fmt: skip
+    config = uvicorn.Config(create_app(svc), host=settings.web_host, port=settings.api_port, log_config=None,
+                            access_log=False, server_header=False, timeout_graceful_shutdown=10, http=protocol,
+                            timeout_keep_alive=30)  # fmt: skip
+    log.info("history.api", url=f"http://{settings.web_host}:{settings.api_port}/docs", database=settings.safe_url,
+             keys_required=bool(settings.accepted_keys), rate_limit=settings.api_rate_limit)  # fmt: skip
+    # uvicorn handles SIGTERM/SIGINT (graceful shutdown), then raises the signal again for the handler it
+    # found: this one, so that a graceful stop ends with status 0 after the pool is closed.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda _sig, _frame: None)
+    uvicorn.Server(config).run()
+    svc.queries.reads.engine.dispose()  # type: ignore[attr-defined]
+    log.info("history.api.stopped")
