@@ -1,8 +1,11 @@
 """The Pantau Grafana boards, as code. ``pantau grafana build`` writes them to dashboards/.
 
-Every query reads the metrics of services/*/metrics.py or the recording rules of deploy/prometheus/rules;
-tests/integration/test_grafana_queries.py runs each of them against a real Prometheus scraping the
-real services.
+Every Prometheus query reads the metrics of services/*/metrics.py or the recording rules of
+deploy/prometheus/rules; tests/integration/test_grafana_queries.py runs each of them against a real
+Prometheus scraping the real services. The National overview and Region detail boards also have
+long-range panels on the history store (services/ops/grafana_history.py, SQL on PostgreSQL), checked by
+tests/integration/test_grafana_sql.py; their default range spans years (from three years back to the
+2029 horizon) and their Prometheus panels keep the last 6 hours.
 
 Not on the boards, and why:
 - a map of provinces or regions: the repository has no public coordinates or boundaries of the 514
@@ -18,8 +21,11 @@ from typing import Any
 
 from schemas.programme import FIGURE_USED, default_programme
 from schemas.regions import default_registry
+from services.ops.grafana_history import national_panels, region_panels
 from services.ops.grafana_panels import (
     LEVEL_NAMES,
+    LONG_RANGE,
+    OPERATIONAL_WINDOW,
     PER_SECOND,
     RATIO,
     SCORE,
@@ -29,6 +35,7 @@ from services.ops.grafana_panels import (
     dashboard,
     datasource_variable,
     finalise,
+    history_variable,
     query,
     query_variable,
     row,
@@ -146,11 +153,16 @@ def programme_panels(b: Any) -> Any:
 
 
 def national_overview() -> dict[str, Any]:
-    b = dashboard(
-        "pantau-national",
-        "Pantau / National overview",
-        "Maturity of the 514 kab/kota on the six smart-city dimensions, against their masterplans.",
-    ).with_variable(datasource_variable())
+    b = (
+        dashboard(
+            "pantau-national",
+            "Pantau / National overview",
+            "Maturity of the 514 kab/kota on the six smart-city dimensions, against their masterplans.",
+            time=LONG_RANGE,
+        )
+        .with_variable(datasource_variable())
+        .with_variable(history_variable())
+    )
 
     b = with_singles(b.with_row(row("Overview")), [
         ("stat", "Regions with a maturity index",
@@ -190,6 +202,7 @@ def national_overview() -> dict[str, Any]:
          query("dimension:pantau_dimension_score:avg", "{{dimension}}")],
         Look(unit=SCORE, w=8, min_value=0, max_value=5),
     ))  # fmt: skip
+    b = national_panels(b)
 
     b = with_singles(b.with_row(row("Behind plan")), [
         ("timeseries", "Regions behind plan by dimension",
@@ -226,7 +239,7 @@ def national_overview() -> dict[str, Any]:
         "boundaries for the 514 kab/kota. The table above and the Dimension explorer cover the same ground.",
         h=3,
     ))  # fmt: skip
-    return finalise(b)
+    return finalise(b, operational_window=OPERATIONAL_WINDOW)
 
 
 # ---------------------------------------------------------------------------------------- Region
@@ -236,8 +249,10 @@ def region_detail() -> dict[str, Any]:
     r = 'region="$region"'
     b = (
         dashboard("pantau-region", "Pantau / Region detail",
-                  "One kab/kota: its index, level and coverage, each dimension against its masterplan path.")
+                  "One kab/kota: its index, level and coverage, each dimension against its masterplan path.",
+                  time=LONG_RANGE)
         .with_variable(datasource_variable())
+        .with_variable(history_variable())
         .with_variable(query_variable(
             "region", "Region", "query_result(pantau_region_info)",
             # Prometheus returns labels sorted by name, so display comes before region.
@@ -303,6 +318,7 @@ def region_detail() -> dict[str, Any]:
         Look(unit=SCORE, min_value=0, max_value=5, w=8),
     ).repeat("dimension").repeat_direction("h").max_per_row(3)  # fmt: skip
     b = b.with_panel(dim)
+    b = region_panels(b)
 
     b = with_singles(b.with_row(row("Coverage, gaps and alerts")), [
         ("timeseries", "Coverage by dimension", "Share of each dimension's indicator weight with fresh data.",
@@ -338,7 +354,7 @@ def region_detail() -> dict[str, Any]:
         "```\npantau scores show $region\n```\n\nor `GET /scores/$region` on the scoring service (port 6066).",
         w=12, h=8,
     ))  # fmt: skip
-    return finalise(b)
+    return finalise(b, operational_window=OPERATIONAL_WINDOW)
 
 
 # ---------------------------------------------------------------------------------------- Dimension

@@ -7,8 +7,10 @@ few poison records (so that rejections and dead letters exist), and starts Prome
 (pantau/prometheus_local.py) with deploy/prometheus's rules and a 1 s scrape interval. Then it runs
 each panel query of deploy/grafana/dashboards/*.json, with the template variables resolved the way
 Grafana resolves them (``label_values`` through Prometheus' API), through ``/api/v1/query``, and
-fails on any error or empty result. Every panel query must be checked: the set of checked queries
-must equal the set of all queries.
+fails on any error or empty result. Every Prometheus panel query must be checked: the set of checked
+queries must equal the set of all Prometheus queries. The SQL queries of the long-range panels (the
+history store) are checked the same way by tests/integration/test_grafana_sql.py, and
+tests/unit/test_grafana_boards.py shows that every query is one or the other.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from pantau.simulate import quality_value
 from schemas.framework import load_framework
 from schemas.regions import default_registry
 from services.ops.grafana_build import DASHBOARDS_DIR
-from services.ops.grafana_panels import iter_panels, query_result_line, variable_regex
+from services.ops.grafana_panels import is_sql, iter_panels, query_result_line, variable_regex
 from tests.integration.helpers import ServiceProcess, create_topics, free_port, http_get, metric, produce, wait_for
 
 pytestmark = pytest.mark.integration
@@ -201,10 +203,14 @@ def _boards() -> dict[str, dict[str, Any]]:
     return {p.name: json.loads(p.read_text()) for p in sorted(DASHBOARDS_DIR.glob("*.json"))}
 
 
+def prometheus_targets(panel: dict[str, Any]) -> list[dict[str, Any]]:
+    return [t for t in panel.get("targets", []) if not is_sql(t)]
+
+
 def all_query_keys() -> set[tuple[str, str, str]]:
-    """(board uid, panel title, refId) of every panel query of every board."""
+    """(board uid, panel title, refId) of every Prometheus query of every board."""
     return {(b["uid"], p["title"], t["refId"]) for b in _boards().values() for p in iter_panels(b)
-            for t in p.get("targets", [])}  # fmt: skip
+            for t in prometheus_targets(p)}  # fmt: skip
 
 
 def substitute(text: str, values: dict[str, str]) -> str:
@@ -260,7 +266,7 @@ def resolve_targets(prom: LocalPrometheus) -> tuple[list[Target], list[str]]:
         for panel in iter_panels(board):
             repeat = panel.get("repeat")
             runs = [{**values, repeat: o} for o in options.get(repeat, [])] if repeat else [values]
-            for run, t in itertools.product(runs, panel.get("targets", [])):
+            for run, t in itertools.product(runs, prometheus_targets(panel)):
                 targets.append(Target(board["uid"], panel["title"], t["refId"], substitute(t["expr"], run)))
     return targets, problems
 

@@ -1,13 +1,16 @@
-"""The boards as code: committed JSON matches the code, every panel is well formed, every metric exists.
+"""The boards as code: committed JSON matches the code, every panel is well formed, every metric and table
+exists, and the SQL of the long-range panels expands as Grafana expands it.
 
-That every query returns data from the real services is checked by
-tests/integration/test_grafana_queries.py; here only the files and the names are checked.
+That every Prometheus query returns data from the real services is checked by
+tests/integration/test_grafana_queries.py, and that every SQL query returns the figures written into a
+real PostgreSQL by tests/integration/test_grafana_sql.py; here only the files and the names are checked.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +20,24 @@ from prometheus_client import CollectorRegistry
 
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.notify.metrics import NotifyMetrics
+from services.history.adapters.postgres import metadata as history_tables
 from services.ingest.metrics import IngestMetrics
 from services.ops import grafana_build as build
 from services.ops.grafana_boards import BOARDS
-from services.ops.grafana_panels import iter_panels, query_result_line, variable_regex
+from services.ops.grafana_panels import (
+    HISTORY,
+    LONG_RANGE,
+    OPERATIONAL,
+    OPERATIONAL_WINDOW,
+    POSTGRES_PLUGIN,
+    expand_sql,
+    go_rfc3339nano,
+    is_sql,
+    iter_panels,
+    query_result_line,
+    sql_variable_value,
+    variable_regex,
+)
 from services.scoring.metrics import ScoringMetrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +45,10 @@ RULES_DIR = REPO / "deploy" / "prometheus" / "rules"
 PROVISIONING = REPO / "deploy" / "grafana" / "provisioning"
 #: Series every Prometheus has, whatever it scrapes.
 BUILTIN_SERIES = {"up", "ALERTS"}
+PROMETHEUS_REF = {"type": "prometheus", "uid": "${datasource}"}
+HISTORY_REF = {"type": POSTGRES_PLUGIN, "uid": "${history}"}
+#: The boards with long-range panels on the history store.
+LONG_RANGE_BOARDS = {"national-overview.json", "region-detail.json"}
 
 
 def _boards() -> dict[str, dict[str, Any]]:
@@ -106,11 +127,101 @@ def test_panels_are_well_formed(name: str) -> None:
         if p["type"] in ("row", "text"):
             continue
         assert p.get("description"), f"{where} has no description"
-        assert p["datasource"] == {"type": "prometheus", "uid": "${datasource}"}, where
+        assert p["datasource"] in (PROMETHEUS_REF, HISTORY_REF), where
         refs = [t["refId"] for t in p["targets"]]
         assert p["targets"] and len(set(refs)) == len(refs), f"{where}: targets and unique refIds"
         for t in p["targets"]:
-            assert t["expr"].strip() and t["datasource"] == p["datasource"], where
+            assert t["datasource"] == p["datasource"], where
+            if is_sql(t):
+                assert t["rawSql"].strip() and t["rawQuery"] is True and t["editorMode"] == "code", where
+                assert t["format"] in ("time_series", "table"), where
+            else:
+                assert t["expr"].strip(), where
+
+
+def test_every_target_is_either_prometheus_or_the_history_store() -> None:
+    """So the Prometheus check and the SQL check together cover every query of every board."""
+    kinds = {(p["datasource"]["type"], t["datasource"]["type"]) for b in _boards().values() for p in iter_panels(b)
+             for t in p.get("targets", [])}  # fmt: skip
+    assert kinds == {("prometheus", "prometheus"), (POSTGRES_PLUGIN, POSTGRES_PLUGIN)}
+    assert HISTORY.to_json() == HISTORY_REF
+
+
+def _sql_panels(name: str) -> list[dict[str, Any]]:
+    return [p for p in iter_panels(_boards()[name]) if any(is_sql(t) for t in p.get("targets", []))]
+
+
+def test_the_long_range_boards_span_years_and_their_prometheus_panels_the_last_hours() -> None:
+    for name, board in _boards().items():
+        panels = [p for p in iter_panels(board) if p.get("targets")]
+        if name in LONG_RANGE_BOARDS:
+            assert (board["time"]["from"], board["time"]["to"]) == LONG_RANGE == ("now-3y/y", "now+3y/y"), name
+            assert _sql_panels(name), f"{name} has no long-range panel"
+            for p in panels:
+                expected = None if p["datasource"] == HISTORY_REF else OPERATIONAL_WINDOW
+                assert p.get("timeFrom") == expected, f"{name}: {p['title']}"
+        else:
+            assert (board["time"]["from"], board["time"]["to"]) == OPERATIONAL, name
+            assert not _sql_panels(name) and not any("timeFrom" in p for p in panels), name
+
+
+@pytest.mark.parametrize("name", sorted(LONG_RANGE_BOARDS))
+def test_long_range_descriptions_say_what_the_figures_are(name: str) -> None:
+    for p in _sql_panels(name):
+        text = p["description"]
+        for words in ("0-5" if "Regions per" not in p["title"] else "number of regions", "closing snapshot",
+                      "simulated", "(demo seed)", "local day", "pp59_2022@"):  # fmt: skip
+            assert words in text, f"{name}: {p['title']!r} does not say {words!r}"
+
+
+_TABLE = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_]+)\b(?!\s*\()")
+
+
+@pytest.mark.parametrize("name", sorted(LONG_RANGE_BOARDS))
+def test_sql_reads_tables_of_the_history_store_and_variables_of_the_board(name: str) -> None:
+    board = _boards()[name]
+    variables = {v["name"] for v in board["templating"]["list"]}
+    ctes = {"closing", "latest"}
+    for p in _sql_panels(name):
+        for t in p["targets"]:
+            sql = t["rawSql"]
+            read = set(_TABLE.findall(sql)) - ctes
+            assert read and read <= set(history_tables.tables), f"{p['title']}: reads {sorted(read)}"
+            used = {a or b for a, b in re.findall(r"\$\{(\w+)\}|\$(\w+)(?!\w*\()", sql)}
+            assert used <= variables, f"{p['title']}: variables {sorted(used - variables)} are not on the board"
+            # Every macro is one Grafana knows and expand_sql writes: it raises on any other.
+            year = (datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+            expanded = expand_sql(sql, time_from=year[0], time_to=year[1], variables=dict.fromkeys(used, "x"))
+            assert "$" not in expanded, p["title"]
+
+
+def test_time_macros_are_written_as_grafana_writes_them() -> None:
+    wib = timezone(timedelta(hours=7))
+    assert go_rfc3339nano(datetime(2025, 1, 31, 23, 30, tzinfo=wib)) == "2025-01-31T16:30:00Z"
+    assert go_rfc3339nano(datetime(2025, 1, 31, 16, 30, 0, 120000, tzinfo=UTC)) == "2025-01-31T16:30:00.12Z"
+    sql = ("SELECT 1 FROM t WHERE $__timeFilter(s.day) AND a >= $__timeFrom() AND a < $__timeTo() "
+           "AND r = '$region' AND p IN ($province) AND q = '${region}'")  # fmt: skip
+    out = expand_sql(sql, time_from=datetime(2024, 12, 31, 17, tzinfo=UTC), time_to=datetime(2025, 3, 1, tzinfo=wib),
+                     variables={"region": "32.73", "province": ["32", "73"]}, multi=["province"])  # fmt: skip
+    assert out == ("SELECT 1 FROM t WHERE s.day BETWEEN '2024-12-31T17:00:00Z' AND '2025-02-28T17:00:00Z' "
+                   "AND a >= '2024-12-31T17:00:00Z' AND a < '2025-02-28T17:00:00Z' "
+                   "AND r = '32.73' AND p IN ('32','73') AND q = '32.73'")  # fmt: skip
+
+
+def test_variable_values_are_quoted_as_grafana_quotes_them_for_sql() -> None:
+    assert sql_variable_value("Ke'erom") == "Ke''erom"  # the query writes the quotes around it
+    assert sql_variable_value(["a", "b'c"]) == "'a','b''c'"
+    assert sql_variable_value("a", multi=True) == "'a'"
+
+
+def test_the_expansion_refuses_what_it_does_not_write() -> None:
+    day = datetime(2025, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="__timeGroup"):
+        expand_sql("SELECT $__timeGroup(at, 1d)", time_from=day, time_to=day, variables={})
+    with pytest.raises(ValueError, match=r"\$region has no value"):
+        expand_sql("SELECT '$region'", time_from=day, time_to=day, variables={"province": "32"})
+    with pytest.raises(ValueError, match="missing time column"):
+        expand_sql("SELECT $__timeFilter()", time_from=day, time_to=day, variables={})
 
 
 @pytest.mark.parametrize("name", sorted(BOARDS))
@@ -119,7 +230,12 @@ def test_variables_are_label_values_of_real_series(name: str) -> None:
     known = exported_series() | recorded_series()
     variables = board["templating"]["list"]
     assert variables[0] == {**variables[0], "name": "datasource", "type": "datasource", "query": "prometheus"}
-    for var in variables[1:]:
+    sources = [v for v in variables[1:] if v["type"] == "datasource"]
+    if name in LONG_RANGE_BOARDS:
+        assert sources == [{**sources[0], "name": "history", "query": POSTGRES_PLUGIN}], name
+    else:
+        assert not sources, name
+    for var in variables[1 + len(sources) :]:
         assert var["type"] == "query", var["name"]
         m = re.fullmatch(r"label_values\((.+), (\w+)\)|query_result\((.+)\)", var["query"])
         assert m, f"{name}: ${var['name']} is not label_values(selector, label) or query_result(expr)"
@@ -166,6 +282,8 @@ def test_every_query_reads_series_that_exist(name: str) -> None:
     known = exported_series() | recorded_series() | BUILTIN_SERIES
     for p in iter_panels(_boards()[name]):
         for t in p.get("targets", []):
+            if is_sql(t):
+                continue  # tables and columns: test_sql_reads_tables_of_the_history_store_and_variables_of_the_board
             used = series_in(t["expr"])
             assert used, f"{name} / {p['title']}: no series in {t['expr']!r}"
             assert used <= known, f"{name} / {p['title']}: unknown series {sorted(used - known)}"
@@ -186,9 +304,57 @@ def test_the_series_parser() -> None:
     assert series_in(expr) == {"pantau_ingest_x_total", "pantau_scoring_x_total", "job:pantau_y:rate5m", "up"}
 
 
-def test_provisioning_points_at_the_boards_and_prometheus() -> None:
+def test_provisioning_points_at_the_boards_prometheus_and_the_history_store() -> None:
     ds = yaml.safe_load((PROVISIONING / "datasources" / "pantau.yml").read_text())
-    (source,) = ds["datasources"]
-    assert source["type"] == "prometheus" and source["isDefault"] is True
+    prom, history = ds["datasources"]
+    assert prom["type"] == "prometheus" and prom["isDefault"] is True
+    assert (history["uid"], history["type"], history.get("isDefault", False)) == ("pantau-history", POSTGRES_PLUGIN,
+                                                                                   False)  # fmt: skip
+    assert history["jsonData"]["database"] and history["secureJsonData"]["password"], history
     providers = yaml.safe_load((PROVISIONING / "dashboards" / "pantau.yml").read_text())["providers"]
     assert [p["options"]["path"] for p in providers] == ["/var/lib/grafana/dashboards/pantau"]
+
+
+def test_compose_gives_grafana_every_variable_its_provisioning_reads() -> None:
+    lines = (PROVISIONING / "datasources" / "pantau.yml").read_text().splitlines()
+    text = "\n".join(line.split("#", 1)[0] for line in lines)  # the values, not the comments
+    wanted = set(re.findall(r"\$\{(\w+)\}|\$__env\{(\w+)\}", text))
+    names = {a or b for a, b in wanted}
+    assert {"PANTAU_PROMETHEUS_URL", "PANTAU_HISTORY_DB_PASSWORD"} <= names
+    compose = yaml.safe_load((REPO / "deploy" / "compose" / "docker-compose.yml").read_text())
+    assert names <= set(compose["services"]["grafana"]["environment"]), names
+
+
+def test_compose_runs_the_history_store_the_boards_read() -> None:
+    import typer
+
+    from pantau.cli import app
+    from services.history.config import HISTORY_API_PORT, HISTORY_WEB_PORT
+
+    compose = yaml.safe_load((REPO / "deploy" / "compose" / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    assert "postgres-data" in compose["volumes"]
+    init = next(v.split(":")[0] for v in services["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v)
+    assert (REPO / "deploy" / "compose" / init / "10-grafana-reader.sh").is_file()
+    cli = typer.main.get_command(app).commands["history"].commands  # type: ignore[attr-defined]
+    for name, command in (("history", "run"), ("history-api", "api")):
+        svc = services[name]
+        assert svc["command"] == ["history", command] and command in cli, name
+        assert svc["environment"]["PANTAU_DATABASE_URL"].startswith("postgresql+psycopg://"), name
+        assert svc["depends_on"]["postgres"] == {"condition": "service_healthy"}, name
+    grafana = services["grafana"]
+    assert (grafana["environment"]["PANTAU_HISTORY_DB_HOST"], grafana["environment"]["PANTAU_HISTORY_DB_USER"]) == (
+        "postgres:5432", services["postgres"]["environment"]["GRAFANA_DB_USER"])  # fmt: skip
+
+    ports = {"pantau-history": HISTORY_WEB_PORT, "pantau-history-api": HISTORY_API_PORT}
+    assert ports == {"pantau-history": 6068, "pantau-history-api": 6069}
+    for config, host in ((REPO / "deploy" / "compose" / "prometheus.yml", None),
+                         (REPO / "deploy" / "prometheus" / "prometheus.yml", "127.0.0.1")):  # fmt: skip
+        jobs = {
+            j["job_name"]: j["static_configs"][0]["targets"]
+            for j in yaml.safe_load(config.read_text())["scrape_configs"]
+        }
+        for job, port in ports.items():
+            service = job.removeprefix("pantau-")
+            assert jobs[job] == [f"{host or service}:{port}"], f"{config}: {job}"
