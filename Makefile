@@ -8,7 +8,7 @@ PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
 .PHONY: help install system-deps browser-deps kafka-jars kafka-up kafka-down postgres-up postgres-down topics run test test-unit test-integration \
-        lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts bench-compare clean grafana manifests
+        lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts bench-history bench-compare clean grafana manifests
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -80,7 +80,7 @@ format: install ## ruff format and autofix
 typecheck: install ## mypy (strict on schemas/ and the domain modules)
 	$(VENV)/bin/mypy
 
-bench: bench-scoring bench-ingest bench-alerts ## Run every benchmark (results appended to bench/RESULTS.md)
+bench: bench-scoring bench-ingest bench-alerts bench-history ## Run every benchmark (results appended to bench/RESULTS.md)
 
 bench-scoring: kafka-jars ## Scoring benchmark: 1M events, one worker vs a raw consumer, latency at 2k/s with one worker, then two, recovery after SIGTERM/SIGKILL
 	$(VENV)/bin/python bench/scoring.py --events 1000000 --rate 2000 --latency-seconds 60
@@ -91,9 +91,12 @@ bench-ingest: kafka-jars ## Ingest benchmark: HTTP events/s in batches of 500 an
 bench-alerts: kafka-jars ## Alerts benchmark: event crossing a threshold -> webhook, p50/p99, at 2k events/s background
 	$(VENV)/bin/python bench/alerts.py --rate 2000 --probes 30
 
+bench-history: kafka-jars postgres-up ## History writer benchmark: its region-scores/s and rows/s vs one scoring worker's publish rate, lag draining a 1M-score backlog
+	$(VENV)/bin/python bench/history.py --events 1000000 --scores 1000000 --every 5
+
 BENCH ?= scoring
 REF ?= HEAD~1
-bench-compare: kafka-jars ## Before/after in one run: the bench at REF (a commit), then here; BENCH=scoring|alerts|ingest, ARGS=... go to it
+bench-compare: kafka-jars ## Before/after in one run: the bench at REF (a commit), then here; BENCH=scoring|alerts|ingest|history, ARGS=... go to it
 	$(VENV)/bin/python bench/compare.py --ref $(REF) $(BENCH) -- $(ARGS)
 
 schemas: install ## Re-export the JSON Schema files of the contracts into schemas/json

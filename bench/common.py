@@ -1,9 +1,12 @@
-"""What the benchmarks share: progress lines, the machine line and appending to bench/RESULTS.md."""
+"""What the benchmarks share: progress lines, the machine line and appending to bench/RESULTS.md, a broker
+with fresh topics, a database of the run's own, reading a metric."""
 
 from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,3 +69,46 @@ def drop_topics_at_exit(bootstrap: str, prefix: str) -> None:
         log(f"deleted the run's {len(gone)} topics ({prefix}*)")
 
     atexit.register(drop)
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The sum of the samples of ``name`` in Prometheus text whose labels include ``labels`` (0 if none)."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name) or line[len(name) : len(name) + 1] not in ("{", " "):
+            continue
+        series, value = line.rsplit(" ", 1)
+        if all(f'{k}="{v}"' in series for k, v in labels.items()):
+            total += float(value)
+    return total
+
+
+@contextmanager
+def fresh_database(stem: str) -> Iterator[str]:
+    """A database of the run's own on the history store's server (the local cluster, started if need
+    be, or the one ``PANTAU_DATABASE_URL`` names), as a SQLAlchemy URL; dropped on leaving."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from pantau.postgres_local import LocalPostgres
+    from services.history.config import HistorySettings
+
+    settings = HistorySettings()
+    if not settings.external_database:
+        LocalPostgres.from_settings(settings).up()
+    server = sa.make_url(settings.url())
+    name = f"{stem}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        log(f"created database {name} on {server.host}:{server.port}")
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            log(f"dropped database {name}")
+    finally:
+        admin.dispose()

@@ -7,6 +7,7 @@ worktree and run with this checkout's virtual environment (the lock file must be
 
 Usage: .venv/bin/python bench/compare.py --ref 127577c scoring -- --events 1000000 --rate 2000
        .venv/bin/python bench/compare.py --ref 127577c alerts -- --rate 2000 --probes 30
+       .venv/bin/python bench/compare.py --ref HEAD~1 history -- --scores 1000000
 Both tables and the two columns side by side are appended to bench/RESULTS.md (--no-record: not).
 """
 
@@ -29,7 +30,10 @@ ROW = re.compile(r"^\| (?P<k>.+?) \| (?P<v>.+?) \|$")
 
 def run_bench(tree: Path, bench: str, args: list[str], env: dict[str, str]) -> list[tuple[str, str]]:
     """Run ``bench/<bench>.py`` of ``tree`` (its code, from its directory) and return its result rows."""
-    cmd = [sys.executable, str(tree / "bench" / f"{bench}.py"), *args, "--no-record"]
+    script = tree / "bench" / f"{bench}.py"
+    if not script.is_file():
+        raise SystemExit(f"bench/{bench}.py does not exist at {tree.name}: pick a later --ref")
+    cmd = [sys.executable, str(script), *args, "--no-record"]
     log(f"running {' '.join(cmd[1:])} in {tree}")
     # The working directory and PYTHONPATH put the tree's own packages first (``python -m`` workers too).
     proc = subprocess.Popen(cmd, cwd=tree, env={**env, "PYTHONPATH": str(tree)}, stdout=subprocess.PIPE, text=True)
@@ -48,7 +52,7 @@ def run_bench(tree: Path, bench: str, args: list[str], env: dict[str, str]) -> l
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog="Arguments after -- go to the bench.")
     parser.add_argument("--ref", required=True, help="the commit before the change (any git revision)")
-    parser.add_argument("bench", choices=["scoring", "alerts", "ingest"])
+    parser.add_argument("bench", choices=["scoring", "alerts", "ingest", "history"])
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     ours, _, theirs = (argv if argv is not None else sys.argv[1:]), None, []
     if "--" in ours:
