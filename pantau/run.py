@@ -1,6 +1,7 @@
 """``pantau run``: the whole platform on the embedded default, stopped cleanly by Ctrl-C or SIGTERM.
 
-It starts the local broker (unless KAFKA_BOOTSTRAP_SERVERS names a cluster), creates the topics,
+It starts the local broker (unless KAFKA_BOOTSTRAP_SERVERS names a cluster) and the local PostgreSQL
+cluster of the history store (unless PANTAU_DATABASE_URL names a server), creates the topics,
 then starts each component as a child process and watches them. On a signal it stops the children in
 reverse order (SIGTERM, then SIGKILL after a grace period) and stops the broker it started.
 """
@@ -19,8 +20,10 @@ from pathlib import Path
 from pantau import prometheus_local
 from pantau.config import REPO_ROOT, PlatformSettings
 from pantau.kafka_local import LocalKafka, wait_for_broker
+from pantau.postgres_local import LocalPostgres
 from pantau.sinks import demo_contacts
 from services.alerts.notify.ack import local_secret
+from services.history.config import HistorySettings
 from services.runtime import logs
 from services.runtime.topics import admin_client, ensure_topics
 
@@ -34,6 +37,7 @@ class Component:
     where: str = ""  # what to print for the user: an URL or a file
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    oneshot: bool = False  # runs once and exits 0 when done (the demo's seeded past); any other exit is a failure
 
 
 #: The demo's alert timing: alerts fire and resolve within minutes of the simulated drift.
@@ -76,6 +80,15 @@ def components(settings: PlatformSettings) -> list[Component]:
         ], where="http://127.0.0.1:9093"))  # fmt: skip
     out.append(Component("alerts", python_module("pantau.cli", "alerts", "run"), env=alerts_env,
                          where="http://127.0.0.1:6067/alerts  (open alerts), /runbooks, /metrics"))  # fmt: skip
+    out += [
+        Component("history", python_module("pantau.cli", "history", "run"),
+                  where="http://127.0.0.1:6068/metrics  (scores, alerts, plans -> PostgreSQL)"),
+        Component("history-api", python_module("pantau.cli", "history", "api"),
+                  where="http://127.0.0.1:6069/docs  (pantau history show 32.73 --from 2024-01-01)"),
+        Component("history-seed", python_module("pantau.cli", "history", "seed-demo", "--workers", "2", "--nice"),
+                  oneshot=True,
+                  where="the demo's past: daily snapshots since 2024-01-01, marked simulated"),
+    ]  # fmt: skip
     if prometheus_local.installed():
         prom = prometheus_local.LocalPrometheus(data_dir=home / "prometheus", port=9090)
         out.append(Component("prometheus", prom.argv(), where="http://127.0.0.1:9090  (rules, alerts, queries)"))
@@ -103,6 +116,7 @@ def run_platform(settings: PlatformSettings, grace_s: float = 20.0) -> int:
     else:
         local = LocalKafka.from_settings(settings)
         _pid, started_kafka = local.up()
+    database = _database_up()
     admin = admin_client(settings.kafka)
     try:
         for rep in ensure_topics(admin):
@@ -130,19 +144,39 @@ def run_platform(settings: PlatformSettings, grace_s: float = 20.0) -> int:
     code = 0
     while not stop.is_set():
         for c in comps:
-            if c.proc is not None and c.proc.poll() is not None:
-                log.error("run.component_exited", component=c.name, code=c.proc.returncode,
-                          log=str(logdir / f"{c.name}.log"))  # fmt: skip
-                code = 1
-                stop.set()
+            if c.proc is None or c.proc.poll() is None:
+                continue
+            if c.oneshot and c.proc.returncode == 0:
+                log.info("run.component_done", component=c.name, log=str(logdir / f"{c.name}.log"))
+                c.proc = None
+                continue
+            log.error("run.component_exited", component=c.name, code=c.proc.returncode,
+                      log=str(logdir / f"{c.name}.log"))  # fmt: skip
+            code = 1
+            stop.set()
         stop.wait(1.0)
 
     for c in reversed(comps):
         _stop(c, grace_s)
+    if database is not None:
+        database.down()
     if local is not None and started_kafka:
         local.down()
     print("Pantau stopped.", flush=True)
     return code
+
+
+def _database_up() -> LocalPostgres | None:
+    """The local PostgreSQL cluster of the history store, started (None: PANTAU_DATABASE_URL names a server,
+    or it was already running and is left so)."""
+    history = HistorySettings()
+    if history.external_database:
+        log.info("run.database", url=history.safe_url, note="PANTAU_DATABASE_URL: nothing started")
+        return None
+    cluster = LocalPostgres.from_settings(history)
+    _pid, started = cluster.up(timeout=120)
+    log.info("run.database", url=cluster.safe_url, started=started)
+    return cluster if started else None
 
 
 def _stop(c: Component, grace_s: float) -> None:
@@ -162,6 +196,7 @@ def _banner(settings: PlatformSettings, local: LocalKafka | None, comps: list[Co
     lines = ["", "Pantau Kota Cerdas is running. Press Ctrl-C to stop.", ""]
     kafka = settings.bootstrap_servers + (f"  (local broker, logs {local.log_file})" if local else "  (external)")
     lines.append(f"  Kafka              {kafka}")
+    lines.append(f"  PostgreSQL         {HistorySettings().safe_url}  (history store)")
     for c in comps:
         log_note = f"  (log {logdir / (c.name + '.log')})" if c.argv else ""
         lines.append(f"  {c.name:18} {c.where or ''}{log_note}")

@@ -43,15 +43,21 @@ class Plan:
     seed: int = 7
 
 
+def bps_observations(path: Path = BPS_FILE) -> dict[tuple[str, str], dict[int, float]]:
+    """(region, indicator) -> {period (year): value}, every period of the BPS file."""
+    out: dict[tuple[str, str], dict[int, float]] = {}
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out.setdefault((row["region_code"], row["indicator_code"]), {})[int(row["period"])] = float(row["value"])
+    return out
+
+
 def bps_baselines(path: Path = BPS_FILE) -> dict[tuple[str, str], tuple[float, datetime]]:
     """(region, indicator) -> (value, end of its period) of the latest period in the BPS file."""
     out: dict[tuple[str, str], tuple[float, datetime]] = {}
-    with path.open(encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            key = (row["region_code"], row["indicator_code"])
-            at = datetime(int(row["period"]), 12, 31, tzinfo=UTC)
-            if key not in out or out[key][1] < at:
-                out[key] = (float(row["value"]), at)
+    for key, periods in bps_observations(path).items():
+        year = max(periods)
+        out[key] = (periods[year], datetime(year, 12, 31, tzinfo=UTC))
     return out
 
 

@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from pantau.cli.output import fail, platform_settings, say, show_json, table
+from services.history.api_models import AlertsBody, ProgrammeBody, RankingBody, SeriesBody
 from services.history.domain.periods import Resolution
 
 if TYPE_CHECKING:
@@ -96,6 +97,13 @@ def _day(value: str | None, option: str) -> date | None:
         fail(f"{option}: {value!r} is not a date (YYYY-MM-DD)")
 
 
+def _as_json(body: dict[str, Any]) -> Any:
+    """The API's body as the API writes it (orjson: ISO dates and times), read back as plain values."""
+    import orjson
+
+    return orjson.loads(orjson.dumps(body))
+
+
 def _num(v: float | None, places: int = 2) -> str:
     return "-" if v is None else f"{v:.{places}f}"
 
@@ -114,10 +122,11 @@ def history_show(
     """A region's scores over time (closing snapshot per period) against its masterplan path."""
     with _api() as svc:
         s = svc.queries.region_series(code, _day(start, "--from"), _day(end, "--to"), resolution, framework)
-        body = svc.series_body(s)
+        raw = svc.series_body(s)
     if as_json:
-        show_json(body.model_dump(mode="json", by_alias=True))
+        show_json(_as_json(raw))
         return
+    body = SeriesBody.model_validate(_as_json(raw))
     r = body.region
     say(f"{r.name} ({r.code}, {r.province_name}): maturity index 0-5 under {body.framework}, by {body.resolution}")
     say("  index: the period's closing snapshot (last day with a score); path: the masterplan's index on the "
@@ -147,10 +156,11 @@ def history_ranking(
     with _api() as svc:
         st = svc.queries.standing(_day(on, "--on"), framework, province=province,
                                   region_type=region_type, level=level)  # type: ignore[arg-type]  # fmt: skip
-        body = svc.ranking_body(st, province, region_type, level)
+        raw = svc.ranking_body(st, province, region_type, level)
     if as_json:
-        show_json(body.model_dump(mode="json", by_alias=True))
+        show_json(_as_json(raw))
         return
+    body = RankingBody.model_validate(_as_json(raw))
     behind = sum(1 for r in body.regions if r.behind_plan)
     say(f"Ranking as of {body.on} under {body.framework}: {body.count} regions listed ({body.scored} scored), "
         f"{behind} behind their masterplan path")  # fmt: skip
@@ -172,10 +182,11 @@ def history_alerts(
     """A region's alert transitions between two days, newest first."""
     with _api() as svc:
         first, last, transitions = svc.queries.alerts(code, _day(start, "--from"), _day(end, "--to"), None, 5000)
-        body = svc.alerts_body(code, first, last, transitions)
+        raw = svc.alerts_body(code, first, last, transitions)
     if as_json:
-        show_json(body.model_dump(mode="json", by_alias=True))
+        show_json(_as_json(raw))
         return
+    body = AlertsBody.model_validate(_as_json(raw))
     say(f"{body.region.name} ({code}): {body.count} alert transitions from {first} to {last}")
     table([[t.at.isoformat(timespec="minutes"), t.state, t.severity, t.kind, t.target, _num(t.current),
             _num(t.expected), t.escalation] for t in body.transitions],
@@ -192,10 +203,11 @@ def history_progress(
     """The programme over time: regions per level and behind their path, by month or year."""
     with _api() as svc:
         key, points = svc.queries.programme(_day(start, "--from"), _day(end, "--to"), resolution)
-        body = svc.programme_body(key, resolution, points)
+        raw = svc.programme_body(key, resolution, points)
     if as_json:
-        show_json(body.model_dump(mode="json", by_alias=True))
+        show_json(_as_json(raw))
         return
+    body = ProgrammeBody.model_validate(_as_json(raw))
     say(f"Programme progress under {body.framework} ({body.regions} kab/kota; goal: {body.masterplan_target} "
         f"masterplans by {body.target_year})")  # fmt: skip
     rows = [[p.period, p.regions_scored, _num(p.mean_index), *(p.levels.get(str(n), 0) for n in range(1, 6)),
@@ -257,3 +269,59 @@ def history_backfill(
             fail(str(exc))
     written = ", ".join(f"{table} {n}" for table, n in sorted(report.rows.items())) or "no rows"
     say(f"{report.records} records read from {', '.join(report.topics)}; rows written: {written}")
+
+
+@history_app.command("seed-demo")
+def history_seed_demo(
+    start: Annotated[str, typer.Option("--from", help="First day of the seeded past.")] = "2024-01-01",
+    workers: Annotated[
+        int | None, typer.Option(help="Processes scoring the regions (default: CPUs, at most 4).")
+    ] = None,
+    nice: Annotated[bool, typer.Option(help="Run at a lower CPU priority (beside a running platform).")] = False,
+) -> None:
+    """Seed the demo's past: one simulated closing snapshot per region and local day up to yesterday.
+
+    Scored by the real scorer from each region's BPS figures (IPM 2020-2024 and P0 2024 are real) and
+    simulated live indicators; every row is marked simulated and never replaces a stored day. Run again,
+    it only adds the days since (make run does this at each start).
+    """
+    import os
+    import sys
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from pantau.seed_history import seed_demo_history
+    from schemas.framework import load_framework
+    from services.history.db import create_engine, migrate
+    from services.runtime import logs
+    from services.scoring.config import ScoringSettings
+
+    platform_settings()
+    settings = _settings()
+    first = _day(start, "--from")
+    assert first is not None
+    if nice:
+        os.nice(10)
+    log = logs.get("pantau.history.seed")
+    engine = create_engine(settings.url(), connect_args={"application_name": "pantau-history-seed"})
+    try:
+        migrate(engine)
+        framework = load_framework(ScoringSettings().framework_file)  # the framework the live scores are under
+        log.info("history.seed.start", since=first.isoformat(), framework=framework.key)
+        bar = Progress(TextColumn("seeding the demo's past"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                       disable=not sys.stderr.isatty())  # fmt: skip
+        with bar:
+            task = bar.add_task("seed", total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+                if not sys.stderr.isatty() and (done % 50 == 0 or done == total):
+                    log.info("history.seed.progress", regions_done=done, regions=total)
+
+            result = seed_demo_history(engine, start=first, framework=framework, progress=progress, workers=workers)
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    say(f"seeded {result.rows_inserted} simulated daily snapshots for {result.regions_seeded} regions "
+        f"({result.regions_skipped} already seeded) in {result.seconds:.0f} s")  # fmt: skip

@@ -34,9 +34,9 @@ from services.history.api_models import (
     ErrorBody,
     FrameworkBody,
     FrameworksBody,
+    Json,
     ProgrammeBody,
     RankingBody,
-    RegionRef,
     SeriesBody,
     progress_point,
     ranked,
@@ -93,6 +93,7 @@ class HistoryApi:
     ) -> None:
         self.queries, self.registry, self.programme, self.dimensions = queries, registry, programme, list(dimensions)
         self.keys, self.limiter, self.metrics, self.rate_limit = keys, RateLimiter(rate_limit), metrics, rate_limit
+        self._refs: dict[str, Json] = {}
 
     def admit(self, request: Request) -> None:
         """The key (when keys are required) and the rate left for it, or the client's address."""
@@ -109,34 +110,40 @@ class HistoryApi:
             raise ApiError(429, "rate_limited", f"rate limit {self.rate_limit} reached; retry in {wait:.0f} s",
                            None, **{"Retry-After": str(int(wait))})  # fmt: skip
 
-    def region_ref(self, code: str) -> RegionRef:
-        r = self.registry.get(code)
-        return RegionRef(code=r.code, name=r.name, type=r.type, province_code=r.province_code,
-                         province_name=r.province_name)  # fmt: skip
+    def region_ref(self, code: str) -> Json:
+        ref = self._refs.get(code)
+        if ref is None:
+            r = self.registry.get(code)
+            ref = self._refs[code] = {"code": r.code, "name": r.name, "type": r.type,
+                                      "province_code": r.province_code, "province_name": r.province_name}  # fmt: skip
+        return ref
 
-    def series_body(self, s: RegionSeries) -> SeriesBody:
-        return SeriesBody(region=self.region_ref(s.region_code), framework=s.framework, resolution=s.resolution.value,
-                          start=s.start, to=s.end, points=[series_point(p) for p in s.points])  # fmt: skip
+    def series_body(self, s: RegionSeries) -> Json:
+        """A SeriesBody."""
+        return {"region": self.region_ref(s.region_code), "framework": s.framework, "resolution": s.resolution.value,
+                "from": s.start, "to": s.end, "points": [series_point(p) for p in s.points]}  # fmt: skip
 
-    def ranking_body(
-        self, st: Standing, province: str | None, region_type: str | None, level: int | None
-    ) -> RankingBody:
-        return RankingBody(
-            on=st.on, framework=st.framework, province=province, type=region_type, level=level, scored=st.total,
-            count=len(st.regions), regions=[ranked(r, self.region_ref(r.closing.region_code)) for r in st.regions],
-        )  # fmt: skip
+    def ranking_body(self, st: Standing, province: str | None, region_type: str | None, level: int | None) -> Json:
+        """A RankingBody."""
+        return {
+            "on": st.on, "framework": st.framework, "province": province, "type": region_type, "level": level,
+            "scored": st.total, "count": len(st.regions),
+            "regions": [ranked(r, self.region_ref(r.closing.region_code)) for r in st.regions],
+        }  # fmt: skip
 
-    def alerts_body(self, code: str, start: date, end: date, transitions: Sequence[Transition]) -> AlertsBody:
-        return AlertsBody(region=self.region_ref(code), start=start, to=end, count=len(transitions),
-                          transitions=[transition(t) for t in transitions])  # fmt: skip
+    def alerts_body(self, code: str, start: date, end: date, transitions: Sequence[Transition]) -> Json:
+        """An AlertsBody."""
+        return {"region": self.region_ref(code), "from": start, "to": end, "count": len(transitions),
+                "transitions": [transition(t) for t in transitions]}  # fmt: skip
 
-    def programme_body(self, framework: str, resolution: Resolution, points: Sequence[Progress]) -> ProgrammeBody:
-        return ProgrammeBody(
-            framework=framework, resolution=resolution.value, start=points[0].period.since, to=points[-1].period.until,
-            regions=len(self.registry), masterplan_target=NATIONAL_MASTERPLAN_TARGET,
-            target_year=NATIONAL_MASTERPLAN_TARGET_YEAR,
-            points=[progress_point(p, self.assisted_by(p.period.until.year)) for p in points],
-        )  # fmt: skip
+    def programme_body(self, framework: str, resolution: Resolution, points: Sequence[Progress]) -> Json:
+        """A ProgrammeBody."""
+        return {
+            "framework": framework, "resolution": resolution.value, "from": points[0].period.since,
+            "to": points[-1].period.until, "regions": len(self.registry),
+            "masterplan_target": NATIONAL_MASTERPLAN_TARGET, "target_year": NATIONAL_MASTERPLAN_TARGET_YEAR,
+            "points": [progress_point(p, self.assisted_by(p.period.until.year)) for p in points],
+        }  # fmt: skip
 
     def assisted_by(self, year: int) -> int | None:
         """The programme's published cumulative count of assisted kab/kota by the end of ``year``."""
@@ -157,8 +164,10 @@ def wants_csv(request: Request, fmt: Format | None) -> bool:
     return "text/csv" in accept and "application/json" not in accept
 
 
-def json_answer(body: BaseModel) -> Response:
-    return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+def json_answer(body: Json | BaseModel) -> Response:
+    if isinstance(body, BaseModel):
+        return Response(body.model_dump_json(by_alias=True), media_type="application/json")
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def csv_answer(header: Sequence[str], rows: Iterable[Sequence[Any]], filename: str) -> Response:
@@ -345,15 +354,14 @@ def register(app: FastAPI) -> None:
         svc = api(request)
         key, points = svc.queries.programme(start, end, Resolution(resolution), framework)
         body = svc.programme_body(key, Resolution(resolution), points)
-        bodies = body.points
         if wants_csv(request, fmt):
-            levels = sorted({lv for b in bodies for lv in b.levels})
+            bodies = body["points"]
+            levels = sorted({lv for b in bodies for lv in b["levels"]})
+            counts = ["behind_plan", "on_or_above_plan", "without_plan", "simulated", "stale", "assisted_cumulative"]
             header = ["framework", "period", "until", "regions_scored", "mean_index",
-                      *(f"level_{lv}" for lv in levels), "behind_plan", "on_or_above_plan", "without_plan",
-                      "simulated", "stale", "assisted_cumulative"]  # fmt: skip
-            rows = [[key, b.period, b.until, b.regions_scored, _csv_float(b.mean_index),
-                     *(b.levels.get(lv, 0) for lv in levels), b.behind_plan, b.on_or_above_plan, b.without_plan,
-                     b.simulated, b.stale, b.assisted_cumulative] for b in bodies]  # fmt: skip
+                      *(f"level_{lv}" for lv in levels), *counts]  # fmt: skip
+            rows = [[key, b["period"], b["until"], b["regions_scored"], _csv_float(b["mean_index"]),
+                     *(b["levels"].get(lv, 0) for lv in levels), *(b[c] for c in counts)] for b in bodies]  # fmt: skip
             return csv_answer(header, rows, f"pantau-programme-{resolution}.csv")
         return json_answer(body)
 
@@ -367,7 +375,7 @@ def register(app: FastAPI) -> None:
         svc = api(request)
         found = [FrameworkBody(framework=f.framework, first_day=f.first_day, last_day=f.last_day, regions=f.regions)
                  for f in svc.queries.frameworks()]  # fmt: skip
-        return json_answer(FrameworksBody(current=svc.queries.framework, frameworks=found))
+        return json_answer(FrameworksBody(current=svc.queries.framework, frameworks=found))  # (a few rows)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz(request: Request) -> Response:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg.types.json import set_json_loads
 
 from services.history.config import normalise_url
 from services.runtime import logs
@@ -29,7 +31,11 @@ Database = str | sa.Engine
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine for ``url`` (``postgresql://`` is read as psycopg 3); pings pooled connections before use."""
+    """An engine for ``url`` (``postgresql://`` is read as psycopg 3); pings pooled connections before use.
+
+    JSONB values are decoded with orjson (a few times faster than the standard library's json here).
+    """
+    set_json_loads(orjson.loads)
     connect_args = {"connect_timeout": 10, "application_name": "pantau", **kwargs.pop("connect_args", {})}
     return sa.create_engine(normalise_url(url), pool_pre_ping=True, connect_args=connect_args, **kwargs)
 

@@ -26,6 +26,11 @@ def run_worker(settings: HistorySettings, log_format: str = "auto") -> None:
         asyncio.run(serve(history))
     except ProcessingStopped as exc:  # HISTORY_ERROR_POLICY=crash: logged with its record already
         raise SystemExit(f"history writer stopped: {exc}") from exc
+    finally:
+        # Stopped (asyncio.run has put the default handlers back): a second signal, e.g. a supervisor's
+        # SIGTERM after the terminal's SIGINT, does not cut the interpreter's exit short.
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 async def serve(history: History) -> None:

@@ -47,7 +47,7 @@ from services.ops.grafana_panels import (
 )
 
 RATE = "$__rate_interval"
-LAG_METRICS = '{__name__=~"pantau_(ingest|scoring|alerts)_consumer_lag_messages"}'
+LAG_METRICS = '{__name__=~"pantau_(ingest|scoring|alerts|history)_consumer_lag_messages"}'
 BEHIND = [(None, "green"), (0.000001, "red")]  # a gap above 0 is behind the plan
 SCORE_BANDS = [(None, "red"), (1, "orange"), (2, "yellow"), (3, "green"), (4, "blue")]  # the level bands
 

@@ -9,12 +9,16 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from services.history.db import create_engine, migrate
 from services.runtime.topics import admin_client, ensure_topics
 
 T = TypeVar("T")
@@ -195,3 +199,22 @@ framework:
                bounds: {min: 0, max: 1000}, normalisation: {method: thresholds, thresholds: [75, 55, 35, 15, 5]},
                aggregation: {method: latest}, validity: P3650D, source: test}
 """
+
+
+@contextmanager
+def history_schema(server_url: str, prefix: str = "h", options: str = "") -> Iterator[tuple[str, sa.Engine]]:
+    """A schema of its own on the history store's server, migrated to head, dropped afterwards: its URL
+    (``search_path`` set, for a process) and an engine on it (``options``: more ``-c name=value``)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    engine = create_engine(server_url, connect_args={"options": f"-c search_path={name} {options}".strip()})
+    try:
+        migrate(engine)
+        yield f"{server_url}{'&' if '?' in server_url else '?'}options=-csearch_path%3D{name}", engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()

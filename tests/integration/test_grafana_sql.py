@@ -16,7 +16,6 @@ be checked: the set of checked queries must equal the set of all SQL queries of 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,11 +26,11 @@ import sqlalchemy as sa
 
 from schemas.framework import load_framework
 from services.history.adapters.postgres import PostgresStore
-from services.history.db import create_engine
 from services.history.domain import Batch, Downsampling, Source, plan_row, snapshot_rows
 from services.ops.grafana_build import DASHBOARDS_DIR
 from services.ops.grafana_panels import LEVEL_NAMES, expand_sql, is_sql, iter_panels
 from tests.history_support import a_masterplan, a_region_score
+from tests.integration.helpers import history_schema
 
 pytestmark = pytest.mark.integration
 
@@ -123,15 +122,8 @@ def _score_batch(day: Day, offset: int) -> Batch:
 
 @pytest.fixture(scope="module")
 def engine(postgres_url: str) -> Iterator[sa.Engine]:
-    name = f"gs_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    options = f"-c search_path={name} -c TimeZone={SESSION_TIME_ZONE}"
-    eng = create_engine(postgres_url, connect_args={"options": options})
-    store = PostgresStore(eng, consumer="pantau-history")
-    store.migrate()
-    try:
+    with history_schema(postgres_url, "gs", options=f"-c TimeZone={SESSION_TIME_ZONE}") as (_url, eng):
+        store = PostgresStore(eng, consumer="pantau-history")
         for offset, day in enumerate(SCORES):
             store.write(_score_batch(day, offset), [])
         for offset, (region, plan_id, basis, framework_id, received, milestones) in enumerate(PLANS):
@@ -145,11 +137,6 @@ def engine(postgres_url: str) -> Iterator[sa.Engine]:
                 marked = conn.execute(MARK_SIMULATED, {"r": region, "d": local_day})
                 assert marked.rowcount == 1, (region, local_day)
         yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
 
 
 # ---------------------------------------------------------------------------------------- the figures

@@ -15,7 +15,6 @@ import io
 import json
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -28,11 +27,10 @@ import sqlalchemy as sa
 from schemathesis.transport import requests as schemathesis_requests
 
 from services.history.adapters.postgres import PostgresStore
-from services.history.db import create_engine
 from services.history.domain import Batch, Downsampling, Row, Source, plan_row, snapshot_rows, transition_row
 from services.history.service.ports import Advance
 from tests.history_support import a_masterplan, a_region_score, an_alert_event
-from tests.integration.helpers import ServiceProcess, free_port, wait_for
+from tests.integration.helpers import ServiceProcess, free_port, history_schema, wait_for
 from tests.schemathesis_support import run_all_phases
 
 pytestmark = pytest.mark.integration
@@ -82,14 +80,11 @@ def _up(url: str) -> bool:
 @pytest.fixture(scope="module")
 def database(postgres_url: str) -> Iterator[str]:
     """A schema of its own with the rows above, written by the writer's store; its URL (search_path set)."""
-    name = f"ha_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    url = f"{postgres_url}?options=-csearch_path%3D{name}"
-    engine = create_engine(url)
-    store = PostgresStore(engine, consumer="pantau-history")
-    store.migrate()
+    with history_schema(postgres_url, "ha") as (url, engine):
+        yield _filled(url, engine)
+
+
+def _filled(url: str, engine: sa.Engine) -> str:
     rows: list[Row] = []
     for n, (region, at, index, level) in enumerate(SCORES):
         score = a_region_score(region_code=region, province_code=region[:2], framework=FRAMEWORK, evaluated_at=at,
@@ -104,12 +99,8 @@ def database(postgres_url: str) -> Iterator[str]:
     resolved = an_alert_event(transition_id="u" * 24, state="resolved", at=datetime(2025, 4, 20, 10, tzinfo=UTC))
     rows += [transition_row(firing, Source("maturity-alerts", 0, 0)),
              transition_row(resolved, Source("maturity-alerts", 0, 1))]  # fmt: skip
-    store.write(Batch.of(rows), [Advance(("region-scores", 0), None, len(SCORES))])
-    engine.dispose()
-    yield url
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-    admin.dispose()
+    PostgresStore(engine, consumer="pantau-history").write(Batch.of(rows), [Advance(("region-scores", 0), None, 7)])
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ server refuses found one by one, and the pruning of fine snapshots past the rete
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -16,6 +15,7 @@ from services.history.db import create_engine
 from services.history.domain import Batch, Downsampling, Source, snapshot_rows, transition_row
 from services.history.service.ports import Advance, DatabaseUnavailable, OffsetsMoved, RowsRefused
 from tests.history_support import a_region_score, an_alert_event
+from tests.integration.helpers import history_schema
 
 NOW = datetime(2026, 5, 25, tzinfo=UTC)
 TP = ("region-scores", 4)
@@ -23,20 +23,8 @@ TP = ("region-scores", 4)
 
 @pytest.fixture
 def store(postgres_url: str) -> Iterator[PostgresStore]:
-    name = f"hs_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    engine = create_engine(postgres_url, connect_args={"options": f"-c search_path={name}"})
-    s = PostgresStore(engine, consumer="pantau-history")
-    s.migrate()
-    try:
-        yield s
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
+    with history_schema(postgres_url, "hs") as (_url, engine):
+        yield PostgresStore(engine, consumer="pantau-history")
 
 
 def scores(offset: int, at: datetime, index: float) -> Batch:

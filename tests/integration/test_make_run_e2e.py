@@ -37,6 +37,7 @@ from tests.builders import an_event_doc
 from tests.integration.helpers import produce, read_all, wait_for
 
 ALERTS = "http://127.0.0.1:6067"
+HISTORY = "http://127.0.0.1:6069"
 ESCALATE_AFTER_S = 180  # the demo's ALERTS_ESCALATE_AFTER (pantau.run.DEMO_ALERTS_ENV: PT3M)
 SCREENSHOTS = REPO_ROOT / "test-output" / "make-run"
 #: Headless Chromium on a machine without outside network (no background fetches, no sandbox as root).
@@ -274,11 +275,40 @@ def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform,
         browser.close()
     assert outside == []
 
-    # 8. Nothing in the logs of this run is an error.
+    # 8. The history: the demo's seeded past is there (years of daily snapshots since 2024, marked
+    #    simulated), the writer stores the live scores of today, and the API and CLI answer with them.
+    today = datetime.now(UTC).date()
+
+    def bandung_seeded() -> dict[str, Any] | None:  # the seed goes region by region, in code order
+        body = httpx.get(f"{HISTORY}/v1/regions/32.73/history", timeout=30,
+                         params={"from": "2024-01-01", "to": "2029-12-31", "resolution": "month"}).json()  # fmt: skip
+        return body if body["points"][0]["days"] else None
+
+    series = wait_for("Kota Bandung's seeded past", bandung_seeded, timeout=1200, every=10)
+    points = {p["period"]: p for p in series["points"]}
+    assert len(points) == 6 * 12  # 2024-01 .. 2029-12: the path ahead is listed too
+    first = points["2024-01"]
+    assert first["days"] == 31 and first["simulated_days"] == 31 and first["closing"]["simulated"] is True
+    assert 0 <= first["closing"]["index"] <= 5
+    assert points["2029-12"]["closing"] is None and points["2029-12"]["expected"]["index"] == 3.5  # national plan
+
+    def live_today() -> dict[str, Any] | None:
+        ranked = httpx.get(f"{HISTORY}/v1/ranking", params={"on": today.isoformat()}, timeout=30).json()
+        live = [r for r in ranked["regions"] if r["as_of"]["day"] == today.isoformat() and not r["as_of"]["simulated"]]
+        return ranked if len(live) >= 400 else None  # the simulator feeds all 514; most are scored by now
+
+    ranked = wait_for("today's live snapshots in the history", live_today, timeout=300, every=5)
+    assert ranked["scored"] == 514
+    pantau = str(REPO_ROOT / ".venv" / "bin" / "pantau")  # what the README has a user run
+    shown = subprocess.run([pantau, "history", "show", "32.73", "--from", "2024-01-01", "--resolution", "year"],
+                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert shown.returncode == 0 and "Kota Bandung" in shown.stdout and "2024" in shown.stdout, shown.stderr
+
+    # 9. Nothing in the logs of this run is an error.
     errors = [line for line in platform.new_log_lines() if is_error(line.split(": ", 1)[1])]
     assert errors == [], "\n".join(errors[:20])
 
-    # 9. Ctrl-C: every component stops on SIGTERM, and the broker stays (this session started it).
+    # 10. Ctrl-C: every component stops on SIGTERM, and the broker stays (this session started it).
     os.killpg(platform.proc.pid, signal.SIGINT)
     platform.proc.wait(timeout=90)
     out = platform.output()

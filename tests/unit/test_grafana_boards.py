@@ -21,6 +21,8 @@ from prometheus_client import CollectorRegistry
 from services.alerts.metrics import AlertsMetrics
 from services.alerts.notify.metrics import NotifyMetrics
 from services.history.adapters.postgres import metadata as history_tables
+from services.history.api import ApiMetrics
+from services.history.metrics import HistoryMetrics
 from services.ingest.metrics import IngestMetrics
 from services.ops import grafana_build as build
 from services.ops.grafana_boards import BOARDS
@@ -56,9 +58,9 @@ def _boards() -> dict[str, dict[str, Any]]:
 
 
 def exported_series() -> set[str]:
-    """Every series name the three services can export (from their metric classes)."""
+    """Every series name the services can export (from their metric classes)."""
     registry = CollectorRegistry()
-    for metrics in (ScoringMetrics, IngestMetrics, AlertsMetrics, NotifyMetrics):
+    for metrics in (ScoringMetrics, IngestMetrics, AlertsMetrics, NotifyMetrics, HistoryMetrics, ApiMetrics):
         metrics(registry)
     names: set[str] = set()
     for family in registry.collect():

@@ -3,12 +3,23 @@ competition ranks, the plan in force on a day, and the programme's counts (servi
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from schemas.masterplan import expected_on
 from services.history.domain.periods import Resolution, count, periods
-from services.history.domain.views import Closing, PlanBook, competition_ranks, progress, ranking, series
+from services.history.domain.views import (
+    Aggregate,
+    Closing,
+    PlanBook,
+    PlanPath,
+    competition_ranks,
+    daily,
+    progress,
+    ranking,
+    series,
+)
 from tests.history_support import a_masterplan
 
 
@@ -50,24 +61,49 @@ def test_periods_are_calendar_periods_clipped_to_the_query() -> None:
         list(periods(date(2025, 2, 1), date(2025, 1, 1), Resolution.DAY))
 
 
-def test_a_monthly_series_takes_each_months_closing_day_and_the_path_on_its_last_day() -> None:
-    days = [closing("32.73", date(2025, 1, 10), 2.0), closing("32.73", date(2025, 1, 31), 2.4, simulated=True),
-            closing("32.73", date(2025, 2, 15), 2.6), closing("32.73", date(2025, 4, 2), 2.05)]  # fmt: skip
+def test_a_monthly_series_reads_the_path_on_each_months_last_day() -> None:
+    """The months' figures come from SQL (the integration test checks them); here each month with an aggregate
+    keeps it, a month without is listed empty, and the path is read on the month's last day in the query."""
+    jan = Aggregate(closing("32.73", date(2025, 1, 31), 2.4, simulated=True), 2, 1, 2.2, 2.0, 2.4)
+    apr = Aggregate(closing("32.73", date(2025, 4, 2), 2.05), 1, 0, 2.05, 2.05, 2.05)
+    aggregates = {date(2025, 1, 1): jan, date(2025, 4, 1): apr}
     book = PlanBook([("32.73", datetime(2024, 6, 1, tzinfo=UTC), plan(d2024_12_31=2.0, d2025_12_31=2.3))])
-    points = series(days, periods(date(2025, 1, 1), date(2025, 4, 30), Resolution.MONTH), book, "32.73")
+    points = series(aggregates, periods(date(2025, 1, 1), date(2025, 4, 20), Resolution.MONTH), book, "32.73")
+    first, feb, _mar, last = points
+    assert first.closing is not None and first.closing.index == 2.4 and (first.days, first.simulated_days) == (2, 1)
     # The path rises 0.3 over 365 days: on 31 Jan (day 31 after the baseline) 2.0 + 0.3 * 31 / 365.
-    jan, feb, mar, apr = points
-    assert jan.closing is not None and jan.closing.index == 2.4 and jan.days == 2 and jan.simulated_days == 1
-    assert (jan.index_mean, jan.index_min, jan.index_max) == (2.2, 2.0, 2.4)
-    assert jan.expected["index"] == pytest.approx(2.0 + 0.3 * 31 / 365)
-    assert jan.gap == pytest.approx(2.0 + 0.3 * 31 / 365 - 2.4, abs=1e-6)  # (views round to 6 places)
-    assert feb.closing is not None and feb.closing.index == 2.6
-    assert feb.expected["index"] == pytest.approx(2.0 + 0.3 * 59 / 365)
-    assert mar.closing is None and mar.days == 0 and mar.gap is None
-    assert mar.expected["index"] == pytest.approx(2.0 + 0.3 * 90 / 365)
-    assert apr.closing is not None and apr.closing.day == date(2025, 4, 2)
-    assert apr.gap == pytest.approx(2.0 + 0.3 * 120 / 365 - 2.05, abs=1e-6)  # behind: above 0
-    assert apr.gap > 0
+    assert first.expected["index"] == pytest.approx(2.0 + 0.3 * 31 / 365, abs=1e-6)
+    assert first.gap == pytest.approx(2.0 + 0.3 * 31 / 365 - 2.4, abs=1e-6)  # (views round to 6 places)
+    assert feb.closing is None and feb.days == 0 and feb.gap is None
+    assert feb.expected["index"] == pytest.approx(2.0 + 0.3 * 59 / 365, abs=1e-6)
+    # April ends on the 20th in this query: the path is read there (day 110).
+    assert last.period.until == date(2025, 4, 20)
+    assert last.gap == pytest.approx(2.0 + 0.3 * 110 / 365 - 2.05, abs=1e-6) and last.gap > 0  # behind
+
+
+def test_a_daily_series_is_each_day_as_its_own_period() -> None:
+    days = [closing("32.73", date(2025, 1, 1), 2.0), closing("32.73", date(2025, 1, 3), 2.2, simulated=True)]
+    points = series(daily(days), periods(date(2025, 1, 1), date(2025, 1, 3), Resolution.DAY), PlanBook(), "32.73")
+    assert [(p.period.label, p.closing.index if p.closing else None, p.days, p.simulated_days) for p in points] == [
+        ("2025-01-01", 2.0, 1, 0), ("2025-01-02", None, 0, 0), ("2025-01-03", 2.2, 1, 1)]  # fmt: skip
+    assert all(p.expected == {} and p.plan_id is None for p in points)  # no plan known
+
+
+def test_a_plans_path_is_the_masterplans_own_on_every_day() -> None:
+    """PlanPath (bisection over points sorted once) against schemas.masterplan.expected_on, 2024 to 2030."""
+    national = a_masterplan(milestones=[
+        {"due": "2024-12-31", "targets": {"index": 2.0, "economy": 2.0}},
+        {"due": "2026-06-30", "targets": {"index": 2.5}},
+        {"due": "2029-12-31", "targets": {"index": 3.5, "economy": 3.8}},
+    ])  # fmt: skip
+    path = PlanPath(national)
+    day = date(2024, 1, 1)
+    while day <= date(2030, 12, 31):
+        for target in ("index", "economy", "living"):
+            assert path.value(target, day) == expected_on(national, target, day), (target, day)
+        day += timedelta(days=1)
+    assert path.on(date(2024, 6, 1)) == {}  # before the first milestone
+    assert path.on(date(2030, 1, 1)) == {"index": 3.5, "economy": 3.8}
 
 
 def test_the_plan_in_force_is_the_latest_seen_by_that_day_else_the_earliest() -> None:

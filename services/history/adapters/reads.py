@@ -15,9 +15,19 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.history.adapters.postgres import translated
-from services.history.domain.views import Closing, FrameworkRange, Transition
+from services.history.domain.views import Aggregate, Closing, FrameworkRange, Transition
 
-_SNAPSHOT = "day, at, index, level, level_name, coverage, status, dimensions, simulated"
+_SNAPSHOT = "day, at, index, level, level_name, coverage, status, dimension_scores, simulated"
+#: A region's closing snapshots grouped by calendar period (date_trunc: ISO weeks start on Monday): each
+#: period's last day with its spread, one row per period.
+REGION_PERIODS = sa.text(
+    f"SELECT DISTINCT ON (p) p, region_code, {_SNAPSHOT}, count(*) OVER w AS days, "
+    "count(*) FILTER (WHERE simulated) OVER w AS simulated_days, avg(index) OVER w AS index_mean, "
+    "min(index) OVER w AS index_min, max(index) OVER w AS index_max "
+    f"FROM (SELECT region_code, {_SNAPSHOT}, CAST(date_trunc(:unit, day) AS date) AS p FROM score_snapshots "
+    "WHERE resolution = 'day' AND region_code = :region AND framework_id = :fid AND framework_version = :fver "
+    "AND day BETWEEN :start AND :end) AS s WINDOW w AS (PARTITION BY p) ORDER BY p, day DESC"
+)
 
 REGION_DAYS = sa.text(
     f"SELECT region_code, {_SNAPSHOT} FROM score_snapshots "
@@ -48,11 +58,10 @@ PLANS = sa.text(
 
 def _closing(row: sa.Row[Any]) -> Closing:
     m = row._mapping  # (``row.index`` would be the tuple's method)
-    dims = {d["dimension_id"]: d.get("score") for d in m["dimensions"] or []}
     return Closing(
         region_code=m["region_code"], day=m["day"], at=m["at"], index=m["index"], level=m["level"],
-        level_name=m["level_name"], coverage=m["coverage"], status=m["status"], dimensions=dims,
-        simulated=bool(m["simulated"]),
+        level_name=m["level_name"], coverage=m["coverage"], status=m["status"],
+        dimensions=m["dimension_scores"] or {}, simulated=bool(m["simulated"]),
     )  # fmt: skip
 
 
@@ -74,6 +83,19 @@ class PostgresReads:
         params = {"region": region, "fid": framework[0], "fver": framework[1], "start": start, "end": end}
         with translated(), self.engine.connect() as conn:
             return [_closing(r) for r in conn.execute(REGION_DAYS, params)]
+
+    def region_periods(
+        self, region: str, framework: tuple[str, str], start: date, end: date, unit: str
+    ) -> dict[date, Aggregate]:
+        """Per calendar period (``unit``: week, month or year; keyed by its first day) of [start, end], its
+        closing snapshot, days with one (and how many simulated) and the mean, lowest and highest index."""
+        params = {"region": region, "fid": framework[0], "fver": framework[1], "start": start, "end": end,
+                  "unit": unit}  # fmt: skip
+        with translated(), self.engine.connect() as conn:
+            return {
+                r.p: Aggregate(_closing(r), int(r.days), int(r.simulated_days), r.index_mean, r.index_min, r.index_max)
+                for r in conn.execute(REGION_PERIODS, params)
+            }
 
     def latest_on(self, codes: Sequence[str], framework: tuple[str, str], on: date) -> list[Closing]:
         """For each region of ``codes`` that has one, its latest closing snapshot on or before ``on``."""

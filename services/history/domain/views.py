@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import fmean
 
-from schemas.masterplan import INDEX_TARGET, Masterplan, expected_on
+from schemas.masterplan import INDEX_TARGET, Masterplan
 from services.history.domain.periods import Period
 
 
@@ -71,14 +71,23 @@ class PlanBook:
 
     def __init__(self, versions: Iterable[tuple[str, datetime, Masterplan]] = ()) -> None:
         self._seen: dict[str, list[datetime]] = defaultdict(list)
-        self._plans: dict[str, list[Masterplan]] = defaultdict(list)
+        self._days: dict[str, list[date]] = defaultdict(list)
+        self._plans: dict[str, list[PlanPath]] = defaultdict(list)
+        self._masterplans: dict[str, list[Masterplan]] = defaultdict(list)
+        self._shared: dict[tuple[object, ...], PlanPath] = {}
         for region, received, plan in sorted(versions, key=lambda v: (v[0], v[1])):
             self.add(region, received, plan)
 
     def add(self, region: str, received: datetime, plan: Masterplan) -> None:
         at = bisect.bisect_right(self._seen[region], received)
         self._seen[region].insert(at, received)
-        self._plans[region].insert(at, plan)
+        self._days[region].insert(at, received.date())
+        self._masterplans[region].insert(at, plan)
+        key = PlanPath.key(plan)
+        path = self._shared.get(key)
+        if path is None:
+            path = self._shared[key] = PlanPath(plan)
+        self._plans[region].insert(at, path)
 
     def __contains__(self, region: object) -> bool:
         return region in self._plans
@@ -88,21 +97,61 @@ class PlanBook:
 
     def plan_on(self, region: str, day: date) -> Masterplan | None:
         """The version in force on ``day``: the latest first seen on or before it, else the earliest."""
+        plans = self._masterplans.get(region)
+        if not plans:
+            return None
+        at = bisect.bisect_right(self._days[region], day)
+        return plans[at - 1] if at else plans[0]
+
+    def path_on(self, region: str, day: date) -> PlanPath | None:
+        """The path of the version in force on ``day`` (made once per version)."""
         plans = self._plans.get(region)
         if not plans:
             return None
-        seen = [s.date() for s in self._seen[region]]
-        at = bisect.bisect_right(seen, day)
+        at = bisect.bisect_right(self._days[region], day)
         return plans[at - 1] if at else plans[0]
 
 
-def path_on(plan: Masterplan | None, day: date) -> dict[str, float]:
-    """The plan's path on ``day`` for each target it sets (those whose path has started)."""
-    if plan is None:
-        return {}
-    targets = sorted({t for m in plan.milestones for t in m.targets})
-    out = {t: expected_on(plan, t, day) for t in targets}
-    return {t: round(v, 6) for t, v in out.items() if v is not None}
+class PlanPath:
+    """A plan's path for every target it sets, its milestone points sorted once: the value on a day is
+    ``schemas.masterplan.expected_on``'s (None before the target's first milestone, linear between
+    milestones, the last target after the last), at the cost of a bisection."""
+
+    #: Days whose values are kept (a 5-year daily series asks for 1,827; one path serves many regions).
+    CACHED_DAYS = 8192
+
+    def __init__(self, plan: Masterplan) -> None:
+        self.plan = plan
+        targets = sorted({t for m in plan.milestones for t in m.targets})
+        self.points = {t: [(m.due, m.targets[t]) for m in plan.milestones if t in m.targets] for t in targets}
+        self.dues = {t: [d for d, _ in pts] for t, pts in self.points.items()}
+        self._on: dict[date, dict[str, float]] = {}
+
+    @staticmethod
+    def key(plan: Masterplan) -> tuple[object, ...]:
+        """What the path depends on: plans with the same key (the national default of 514 regions) share one."""
+        return (plan.plan_id, tuple((m.due, tuple(sorted(m.targets.items()))) for m in plan.milestones))
+
+    def value(self, target: str, day: date) -> float | None:
+        points = self.points.get(target)
+        if not points or day < points[0][0]:
+            return None
+        at = bisect.bisect_right(self.dues[target], day)
+        if at == len(points):
+            return points[-1][1]
+        (d0, v0), (d1, v1) = points[at - 1], points[at]
+        return v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
+
+    def on(self, day: date) -> dict[str, float]:
+        """The path on ``day`` for each target whose path has started, rounded to 6 places (do not change it:
+        it is shared)."""
+        known = self._on.get(day)
+        if known is None:
+            if len(self._on) >= self.CACHED_DAYS:
+                self._on.clear()
+            values = {t: self.value(t, day) for t in self.points}
+            known = self._on[day] = {t: round(v, 6) for t, v in values.items() if v is not None}
+        return known
 
 
 def gap_of(expected: float | None, index: float | None) -> float | None:
@@ -129,21 +178,38 @@ class SeriesPoint:
         return gap_of(self.expected.get(INDEX_TARGET), self.closing.index if self.closing else None)
 
 
-def series(days: Sequence[Closing], periods: Iterable[Period], plans: PlanBook, region: str) -> list[SeriesPoint]:
-    """One point per period: its closing snapshot, the spread of its days' indexes, the path on its last day."""
-    ordered = sorted(days, key=lambda c: c.day)
-    keys = [c.day for c in ordered]
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """A period's days: its closing snapshot, how many days have one (and are simulated), their indexes."""
+
+    closing: Closing
+    days: int
+    simulated_days: int
+    index_mean: float | None
+    index_min: float | None
+    index_max: float | None
+
+
+def daily(closings: Iterable[Closing]) -> dict[date, Aggregate]:
+    """Each day as its own period."""
+    return {c.day: Aggregate(c, 1, int(c.simulated), c.index, c.index, c.index) for c in closings}
+
+
+def series(
+    aggregates: Mapping[date, Aggregate], periods: Iterable[Period], plans: PlanBook, region: str
+) -> list[SeriesPoint]:
+    """One point per period (``aggregates`` keyed by the period's first day): its closing snapshot, the
+    spread of its days' indexes, and the path on its last day in the query."""
     out = []
     for p in periods:
-        inside = ordered[bisect.bisect_left(keys, p.since) : bisect.bisect_right(keys, p.until)]
-        indexes = [c.index for c in inside if c.index is not None]
-        plan = plans.plan_on(region, p.until)
+        agg = aggregates.get(p.first)
+        path = plans.path_on(region, p.until)
+        mean = agg.index_mean if agg else None
         out.append(SeriesPoint(
-            period=p, closing=inside[-1] if inside else None, days=len(inside),
-            simulated_days=sum(c.simulated for c in inside),
-            index_mean=round(fmean(indexes), 6) if indexes else None,
-            index_min=min(indexes) if indexes else None, index_max=max(indexes) if indexes else None,
-            expected=path_on(plan, p.until), plan_id=plan.plan_id if plan else None,
+            period=p, closing=agg.closing if agg else None, days=agg.days if agg else 0,
+            simulated_days=agg.simulated_days if agg else 0, index_mean=None if mean is None else round(mean, 6),
+            index_min=agg.index_min if agg else None, index_max=agg.index_max if agg else None,
+            expected=path.on(p.until) if path else {}, plan_id=path.plan.plan_id if path else None,
         ))  # fmt: skip
     return out
 
@@ -185,10 +251,10 @@ def ranking(closings: Sequence[Closing], on: date, plans: PlanBook, keep: set[st
     ranks = competition_ranks([c.index for c in kept])
     out = []
     for c, rank in zip(kept, ranks, strict=True):
-        plan = plans.plan_on(c.region_code, on)
-        expected = expected_on(plan, INDEX_TARGET, on) if plan else None
+        path = plans.path_on(c.region_code, on)
+        expected = path.value(INDEX_TARGET, on) if path else None
         out.append(Ranked(c, rank, national[c.region_code], None if expected is None else round(expected, 6),
-                          plan.plan_id if plan else None))  # fmt: skip
+                          path.plan.plan_id if path else None))  # fmt: skip
     out.sort(key=lambda r: (r.rank is None, r.rank or 0, r.closing.region_code))
     return out
 
@@ -216,8 +282,8 @@ def progress(period: Period, closings: Sequence[Closing], plans: PlanBook, level
     for c in closings:
         if c.level is not None:
             counts[c.level] = counts.get(c.level, 0) + 1
-        plan = plans.plan_on(c.region_code, period.until)
-        expected = expected_on(plan, INDEX_TARGET, period.until) if plan else None
+        path = plans.path_on(c.region_code, period.until)
+        expected = path.value(INDEX_TARGET, period.until) if path else None
         gap = gap_of(expected, c.index)
         if gap is None:
             none += 1

@@ -23,6 +23,7 @@ from schemas.timezones import local_midnight
 from services.history.domain.periods import Resolution, count, periods
 from services.history.domain.rows import BadRecord, split_framework
 from services.history.domain.views import (
+    Aggregate,
     Closing,
     FrameworkRange,
     PlanBook,
@@ -30,6 +31,7 @@ from services.history.domain.views import (
     Ranked,
     SeriesPoint,
     Transition,
+    daily,
     progress,
     ranking,
     series,
@@ -51,6 +53,9 @@ class QueryError(ValueError):
 
 class Reads(Protocol):
     def region_days(self, region: str, framework: tuple[str, str], start: date, end: date) -> list[Closing]: ...
+    def region_periods(
+        self, region: str, framework: tuple[str, str], start: date, end: date, unit: str
+    ) -> dict[date, Aggregate]: ...
     def latest_on(self, codes: Sequence[str], framework: tuple[str, str], on: date) -> list[Closing]: ...
     def frameworks(self) -> list[FrameworkRange]: ...
     def transitions(
@@ -149,8 +154,11 @@ class HistoryQueries:
         region = self.region(code)
         key, fw = self.framework_key(framework)
         start, end = self._dates(start, end, resolution)
-        days = self.reads.region_days(region, fw, start, end)
-        points = series(days, periods(start, end, resolution), self.plans(), region)
+        if resolution is Resolution.DAY:
+            aggregates = daily(self.reads.region_days(region, fw, start, end))
+        else:
+            aggregates = self.reads.region_periods(region, fw, start, end, resolution.value)
+        points = series(aggregates, periods(start, end, resolution), self.plans(), region)
         return RegionSeries(region, key, resolution, start, end, points)
 
     def standing(
