@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("schemas", "services", "pantau")
-SERVICES = ("ingest", "scoring", "alerts", "history")
+SERVICES = ("ingest", "scoring", "alerts", "history", "web")
 
 
 def modules() -> dict[str, Path]:
