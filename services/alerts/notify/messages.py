@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from typing import Final
 
+from schemas.language import MONTHS as MONTHS
+
 # The region's own zone (schemas/timezones.py), re-exported for the renderers.
 from schemas.timezones import WIB as WIB
 from schemas.timezones import WIT as WIT
 from schemas.timezones import WITA as WITA
 from schemas.timezones import zone_of as zone_of
-
-MONTHS: Final = {
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}  # fmt: skip
 
 KINDS: Final = {
     "id": {
