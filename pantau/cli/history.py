@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from pantau.cli.output import fail, platform_settings, say, show_json, table
+from pantau.cli.postgres import history_settings
 from services.history.api_models import AlertsBody, ProgrammeBody, RankingBody, SeriesBody
 from services.history.domain.periods import Resolution
 
@@ -37,33 +38,22 @@ def history_run(
     Start more (same HISTORY_GROUP_ID) to share the partitions.
     Without PANTAU_DATABASE_URL it writes to the local cluster ('pantau postgres up' first).
     """
-    from pydantic import ValidationError
-
-    from services.history.config import DatabaseNotReady, HistorySettings
     from services.history.worker import run_worker
 
-    platform = platform_settings()
-    overrides: dict[str, object] = {} if web_port is None else {"web_port": web_port}
-    try:
-        settings = HistorySettings(**overrides)  # type: ignore[arg-type]
-        settings.url()
-    except ValidationError as exc:
-        fail("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
-    except DatabaseNotReady as exc:
-        fail(str(exc))
-    run_worker(settings, log_format=platform.log_format)
+    settings = _settings()
+    if web_port is not None:
+        settings = settings.model_copy(update={"web_port": web_port})
+    run_worker(settings, log_format=platform_settings().log_format)
 
 
 def _settings() -> HistorySettings:
-    from pydantic import ValidationError
+    """The history store's settings (errors as one line), with a database to reach: the named server, or the
+    local cluster once 'pantau postgres up' has set it up."""
+    from services.history.config import DatabaseNotReady
 
-    from services.history.config import DatabaseNotReady, HistorySettings
-
+    settings = history_settings()
     try:
-        settings = HistorySettings()
         settings.url()
-    except ValidationError as exc:
-        fail("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
     except DatabaseNotReady as exc:
         fail(str(exc))
     return settings
@@ -76,16 +66,15 @@ def _api() -> Iterator[HistoryApi]:
     from services.history.service.ports import DatabaseUnavailable
     from services.history.service.queries import QueryError
 
-    platform_settings()
-    svc = bootstrap_api(_settings())
+    query_api = bootstrap_api(_settings())
     try:
-        yield svc
+        yield query_api.api
     except QueryError as exc:
         fail(exc.message)
     except DatabaseUnavailable as exc:
         fail(f"the history database cannot be reached: {exc}")
     finally:
-        svc.queries.reads.engine.dispose()  # type: ignore[attr-defined]
+        query_api.engine.dispose()
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -250,8 +239,7 @@ def history_backfill(
     from services.history.backfill import backfill
     from services.scoring.rescore import output_topic
 
-    platform_settings()
-    settings = _settings()
+    settings = _settings()  # (logging set up as for every command)
     extra = [settings.topic(t) for t in topic or []]
     for path in framework or []:
         try:
@@ -296,8 +284,7 @@ def history_seed_demo(
     from services.runtime import logs
     from services.scoring.config import ScoringSettings
 
-    platform_settings()
-    settings = _settings()
+    settings = _settings()  # (logging set up as for every command)
     first = _day(start, "--from")
     assert first is not None
     if nice:

@@ -24,8 +24,8 @@ log = logs.get("pantau.history.api")
 
 def serve_api(settings: HistorySettings, log_format: str = "auto") -> None:
     logs.configure(settings.log_level, log_format)
-    svc = bootstrap_api(settings)
-    engine = svc.queries.reads.engine  # type: ignore[attr-defined]
+    query_api = bootstrap_api(settings)
+    engine = query_api.engine
     try:  # the schema at this version's head (as the writer does), else answers 503 until it is
         migrate(engine)
     except sa.exc.SQLAlchemyError as exc:
@@ -34,7 +34,7 @@ def serve_api(settings: HistorySettings, log_format: str = "auto") -> None:
     gc.freeze()  # what start-up made lives for ever: the collector need not walk it on every full collection
     protocol = guarded_protocol(header_timeout=10.0, body_timeout=10.0, max_head_bytes=16_384, max_connections=512,
                                 retry_after=5)  # fmt: skip
-    config = uvicorn.Config(create_app(svc), host=settings.web_host, port=settings.api_port, log_config=None,
+    config = uvicorn.Config(create_app(query_api.api), host=settings.web_host, port=settings.api_port, log_config=None,
                             access_log=False, server_header=False, timeout_graceful_shutdown=10, http=protocol,
                             timeout_keep_alive=30)  # fmt: skip
     log.info("history.api", url=f"http://{settings.web_host}:{settings.api_port}/docs", database=settings.safe_url,

@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from services.history.adapters.kafka import KafkaTopics
 from services.history.bootstrap import History, bootstrap
 from services.history.config import HistorySettings
 from services.runtime import logs
@@ -76,20 +75,18 @@ async def _until_caught_up(history: History, ends: dict[tuple[str, int], int], p
         if not run.done():
             writer.stop()
             await run
-    await asyncio.to_thread(writer.store.forget_consumer)  # type: ignore[attr-defined]
+    await asyncio.to_thread(history.store.forget_consumer)
 
 
 async def _reached(history: History, ends: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
     """How far each partition is written: its stored offset, or past a tail of transaction markers (which
     hold no record to store) the consumer's position once everything before it is stored."""
     known, pending = history.writer.positions.known, history.writer.positions.pending
-    topics = history.writer.consumer
     out = {}
     for tp, end in ends.items():
-        stored = known.get(tp)
-        at = stored or 0
-        if tp in known and tp not in pending and at < end and isinstance(topics, KafkaTopics):
-            position = await topics.position(tp)
+        at = known.get(tp) or 0
+        if tp in known and tp not in pending and at < end:
+            position = await history.topics.position(tp)
             idle = not history.writer.busy
             at = end if idle and position >= end else at
         out[tp] = min(at, end)

@@ -38,9 +38,17 @@ DLQ_TOPIC = "history.dlq"
 class History:
     settings: HistorySettings
     engine: sa.Engine
+    store: PostgresStore
+    topics: KafkaTopics
     writer: HistoryWriter
     web: WebServer
     metrics: HistoryMetrics
+
+
+@dataclass(frozen=True)
+class QueryApi:
+    engine: sa.Engine
+    api: HistoryApi
 
 
 def bootstrap(
@@ -65,22 +73,24 @@ def bootstrap(
         poll_timeout=settings.poll_timeout, max_batch=settings.max_batch, prune_interval=settings.prune_interval,
         fine_retention=settings.fine_retention, retry_initial=settings.retry_initial, retry_max=settings.retry_max,
     )  # fmt: skip
+    store = PostgresStore(engine, consumer=settings.group_id)
+    topics = KafkaTopics(settings.kafka, list(kinds), settings.group_id)
     writer = HistoryWriter(
-        store=PostgresStore(engine, consumer=settings.group_id),
-        consumer=KafkaTopics(settings.kafka, list(kinds), settings.group_id),
+        store=store, consumer=topics,
         dead_letters=DeadLetters(KafkaDeadLetters(settings.kafka, settings.topic(DLQ_TOPIC)), metrics),
         intake=intake, metrics=metrics, pacing=pacing, clock=clock,
     )  # fmt: skip
     web = WebServer(settings.web_host, settings.web_port, metrics.registry, writer.health)
-    return History(settings, engine, writer, web, metrics)
+    return History(settings, engine, store, topics, writer, web, metrics)
 
 
-def bootstrap_api(settings: HistorySettings, *, registry: CollectorRegistry | None = None) -> HistoryApi:
+def bootstrap_api(settings: HistorySettings, *, registry: CollectorRegistry | None = None) -> QueryApi:
     """The query API from its settings: the engine (read-only use), the queries, the key and rate checks."""
     engine = create_engine(settings.url(), connect_args={"application_name": "pantau-history-api"},
                            pool_size=8, max_overflow=8)  # fmt: skip
     framework = load_framework(settings.framework_file)
     queries = HistoryQueries(PostgresReads(engine), default_registry(), framework.key,
                              [lv.level for lv in framework.levels], max_points=settings.api_max_points)  # fmt: skip
-    return HistoryApi(queries, default_registry(), default_programme(), [d.id for d in framework.dimensions],
-                      settings.accepted_keys, settings.api_rate_limit, ApiMetrics(registry))  # fmt: skip
+    api = HistoryApi(queries, default_registry(), default_programme(), [d.id for d in framework.dimensions],
+                     settings.accepted_keys, settings.api_rate_limit, ApiMetrics(registry))  # fmt: skip
+    return QueryApi(engine, api)

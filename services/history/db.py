@@ -28,14 +28,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x70616E7461754853
 
 Database = str | sa.Engine
+# psycopg decodes JSON and JSONB with orjson, a few times faster than the standard library's json here.
+set_json_loads(orjson.loads)
 
 
 def create_engine(url: str, **kwargs: Any) -> sa.Engine:
     """An engine for ``url`` (``postgresql://`` is read as psycopg 3); pings pooled connections before use.
 
-    JSONB values are decoded with orjson (a few times faster than the standard library's json here).
+    JSONB values are decoded with orjson (set once for psycopg below).
     """
-    set_json_loads(orjson.loads)
     connect_args = {"connect_timeout": 10, "application_name": "pantau", **kwargs.pop("connect_args", {})}
     return sa.create_engine(normalise_url(url), pool_pre_ping=True, connect_args=connect_args, **kwargs)
 

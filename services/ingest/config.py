@@ -6,11 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 from limits import parse_many
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from schemas.validation import TimeLimits
 from services.runtime.errors import ErrorPolicy
+from services.runtime.ratelimit import RateSpec
 from services.runtime.settings import ServiceSettings
 
 
@@ -34,7 +35,7 @@ class IngestSettings(ServiceSettings):
     # ---- what a request may be
     max_body_bytes: int = Field(default=1_048_576, gt=0, description="Largest request body (413 above).")
     max_batch: int = Field(default=500, gt=0, description="Most events in one request (422 above).")
-    rate_limit: str = Field(
+    rate_limit: RateSpec = Field(
         default="2000/second;60000/minute",
         description="Events each API key may send, in the 'limits' notation (a batch of n costs n).",
     )
@@ -67,12 +68,6 @@ class IngestSettings(ServiceSettings):
         description="When the validator fails on a raw record (a bug): send it to the DLQ as internal_error and go "
         "on, stop the validator (crash), or log it and go on (skip).",
     )
-
-    @field_validator("rate_limit")
-    @classmethod
-    def _parseable_rate(cls, v: str) -> str:
-        parse_many(v)  # raises ValueError naming the bad part
-        return v
 
     @model_validator(mode="after")
     def _batch_fits_rate(self) -> IngestSettings:

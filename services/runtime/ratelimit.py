@@ -12,10 +12,24 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import SlidingWindowCounterRateLimiter
+from pydantic import AfterValidator
+
+
+def _parseable(spec: str) -> str:
+    try:
+        parse_many(spec)
+    except ValueError as exc:
+        raise ValueError(f"{spec!r} is not a rate in the 'limits' notation, e.g. '20/second;600/minute'") from exc
+    return spec
+
+
+#: A setting holding a rate limit (``2000/second;60000/minute``), checked when the settings are read.
+RateSpec = Annotated[str, AfterValidator(_parseable)]
 
 
 class RateLimiter:

@@ -106,14 +106,19 @@ def test_a_plans_path_is_the_masterplans_own_on_every_day() -> None:
     assert path.on(date(2030, 1, 1)) == {"index": 3.5, "economy": 3.8}
 
 
+def plan_on(book: PlanBook, region: str, day: date) -> object:
+    path = book.path_on(region, day)
+    return path.plan if path else None
+
+
 def test_the_plan_in_force_is_the_latest_seen_by_that_day_else_the_earliest() -> None:
     old, new = plan(d2024_12_31=2.0), plan(d2024_12_31=3.0)
     book = PlanBook([("32.73", datetime(2025, 3, 1, 12, tzinfo=UTC), new),
                      ("32.73", datetime(2025, 1, 1, tzinfo=UTC), old)])  # fmt: skip
-    assert book.plan_on("32.73", date(2024, 6, 1)) is old  # before any: the earliest
-    assert book.plan_on("32.73", date(2025, 2, 28)) is old
-    assert book.plan_on("32.73", date(2025, 3, 1)) is new
-    assert book.plan_on("11.01", date(2025, 3, 1)) is None
+    assert plan_on(book, "32.73", date(2024, 6, 1)) is old  # before any: the earliest
+    assert plan_on(book, "32.73", date(2025, 2, 28)) is old
+    assert plan_on(book, "32.73", date(2025, 3, 1)) is new
+    assert book.path_on("11.01", date(2025, 3, 1)) is None
 
 
 def test_competition_ranks_share_a_rank_and_skip_the_next() -> None:
@@ -149,3 +154,28 @@ def test_progress_counts_levels_and_regions_behind_their_path() -> None:
     assert (p.behind_plan, p.on_or_above_plan, p.without_plan) == (2, 1, 1)  # 32.04 (2.04) and 91.03 behind
     assert p.mean_index == pytest.approx((2.6 + 2.04 + 1.5) / 3)
     assert (p.simulated, p.stale) == (1, 1)  # 91.03: simulated, and last scored in January
+
+
+def test_plan_versions_committed_apart_with_one_timestamp_are_all_read() -> None:
+    """Plans loaded together share their Kafka timestamp; the writer may commit them in two transactions.
+    A refresh between the two must still pick up the second (and not add the first twice)."""
+    from schemas.regions import default_registry
+    from services.history.domain.views import PlanVersion
+    from services.history.service.queries import HistoryQueries
+
+    seen = datetime(2026, 1, 5, 3, tzinfo=UTC)
+    bandung = a_masterplan()
+    kab_bandung = a_masterplan(region_code="32.04", plan_id="kab-bandung")
+    stored = [PlanVersion("32.73", "h1", seen, bandung.model_dump(mode="json"))]
+
+    class Reads:
+        def plans(self, since: datetime | None = None) -> list[PlanVersion]:
+            return [v for v in stored if since is None or v.received_at >= since]
+
+    queries = HistoryQueries(Reads(), default_registry(), "pp59@2022.1", [1, 2, 3, 4, 5], plans_ttl=0.0)  # type: ignore[arg-type]
+    first = queries.plans()
+    assert plan_on(first, "32.73", date(2026, 2, 1)) == bandung and plan_on(first, "32.04", date(2026, 2, 1)) is None
+    stored.append(PlanVersion("32.04", "h2", seen, kab_bandung.model_dump(mode="json")))  # committed later
+    book = queries.plans()
+    assert plan_on(book, "32.04", date(2026, 2, 1)) == kab_bandung
+    assert len(book._plans["32.73"]) == 1  # the first version is not added again

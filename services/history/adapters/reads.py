@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.history.adapters.postgres import translated
-from services.history.domain.views import Aggregate, Closing, FrameworkRange, Transition
+from services.history.domain.views import Aggregate, Closing, FrameworkRange, PlanVersion, Transition
 
 _SNAPSHOT = "day, at, index, level, level_name, coverage, status, dimension_scores, simulated"
 #: A region's closing snapshots grouped by calendar period (date_trunc: ISO weeks start on Monday): each
@@ -51,8 +51,8 @@ TRANSITIONS = sa.text(
     "AND (CAST(:state AS text) IS NULL OR state = :state) ORDER BY at DESC, transition_id LIMIT :limit"
 )
 PLANS = sa.text(
-    "SELECT region_code, received_at, payload FROM plan_versions "
-    "WHERE CAST(:since AS timestamptz) IS NULL OR received_at > :since ORDER BY region_code, received_at"
+    "SELECT region_code, plan_hash, received_at, payload FROM plan_versions "
+    "WHERE CAST(:since AS timestamptz) IS NULL OR received_at >= :since ORDER BY region_code, received_at"
 )
 
 
@@ -134,10 +134,12 @@ class PostgresReads:
                 for r in conn.execute(TRANSITIONS, params)
             ]
 
-    def plans(self, since: datetime | None = None) -> list[tuple[str, datetime, dict[str, Any]]]:
-        """Plan versions (region, first seen, the Masterplan as published) received after ``since``."""
+    def plans(self, since: datetime | None = None) -> list[PlanVersion]:
+        """Plan versions first seen at or after ``since`` (at: versions with the same time may be committed
+        in two transactions; the caller skips those it has)."""
         with translated(), self.engine.connect() as conn:
-            return [(r.region_code, r.received_at, r.payload) for r in conn.execute(PLANS, {"since": since})]
+            return [PlanVersion(r.region_code, r.plan_hash, r.received_at, r.payload)
+                    for r in conn.execute(PLANS, {"since": since})]  # fmt: skip
 
     def ping(self) -> None:
         with translated(), self.engine.connect() as conn:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from statistics import fmean
+from typing import Any
 
 from schemas.masterplan import INDEX_TARGET, Masterplan
 from services.history.domain.periods import Period
@@ -66,6 +67,16 @@ class Transition:
     summary: str
 
 
+@dataclass(frozen=True, slots=True)
+class PlanVersion:
+    """A version of a region's plan as stored: its hash, when it was first seen, the Masterplan as published."""
+
+    region_code: str
+    plan_hash: str
+    received_at: datetime
+    payload: Mapping[str, Any]
+
+
 class PlanBook:
     """Every known version of every region's plan, by the time it was first seen."""
 
@@ -73,38 +84,23 @@ class PlanBook:
         self._seen: dict[str, list[datetime]] = defaultdict(list)
         self._days: dict[str, list[date]] = defaultdict(list)
         self._plans: dict[str, list[PlanPath]] = defaultdict(list)
-        self._masterplans: dict[str, list[Masterplan]] = defaultdict(list)
         self._shared: dict[tuple[object, ...], PlanPath] = {}
-        for region, received, plan in sorted(versions, key=lambda v: (v[0], v[1])):
+        for region, received, plan in versions:
             self.add(region, received, plan)
 
     def add(self, region: str, received: datetime, plan: Masterplan) -> None:
         at = bisect.bisect_right(self._seen[region], received)
         self._seen[region].insert(at, received)
         self._days[region].insert(at, received.date())
-        self._masterplans[region].insert(at, plan)
         key = PlanPath.key(plan)
         path = self._shared.get(key)
         if path is None:
             path = self._shared[key] = PlanPath(plan)
         self._plans[region].insert(at, path)
 
-    def __contains__(self, region: object) -> bool:
-        return region in self._plans
-
-    def __len__(self) -> int:
-        return sum(len(v) for v in self._plans.values())
-
-    def plan_on(self, region: str, day: date) -> Masterplan | None:
-        """The version in force on ``day``: the latest first seen on or before it, else the earliest."""
-        plans = self._masterplans.get(region)
-        if not plans:
-            return None
-        at = bisect.bisect_right(self._days[region], day)
-        return plans[at - 1] if at else plans[0]
-
     def path_on(self, region: str, day: date) -> PlanPath | None:
-        """The path of the version in force on ``day`` (made once per version)."""
+        """The path of the version in force on ``day``: the latest first seen on or before it, else the earliest
+        (one path per distinct plan, shared by the regions that have it)."""
         plans = self._plans.get(region)
         if not plans:
             return None

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -27,6 +27,7 @@ from services.history.domain.views import (
     Closing,
     FrameworkRange,
     PlanBook,
+    PlanVersion,
     Progress,
     Ranked,
     SeriesPoint,
@@ -61,7 +62,7 @@ class Reads(Protocol):
     def transitions(
         self, region: str, since: datetime, before: datetime, state: str | None, limit: int
     ) -> list[Transition]: ...
-    def plans(self, since: datetime | None = None) -> list[tuple[str, datetime, dict[str, Any]]]: ...
+    def plans(self, since: datetime | None = None) -> list[PlanVersion]: ...
     def ping(self) -> None: ...
 
 
@@ -99,6 +100,7 @@ class HistoryQueries:
         self.max_points, self.plans_ttl, self.today = max_points, plans_ttl, today
         self._book = PlanBook()
         self._book_seen: datetime | None = None
+        self._book_has: set[tuple[str, str]] = set()  # (region, plan hash) in the book
         self._book_read = -float("inf")
         self._lock = threading.Lock()
 
@@ -116,13 +118,15 @@ class HistoryQueries:
         except BadRecord:
             raise QueryError(422, "invalid_framework", f"framework {key!r} is not 'id@version'", "framework") from None
 
-    def _dates(self, start: date | None, end: date | None, resolution: Resolution) -> tuple[date, date]:
+    def _dates(self, start: date | None, end: date | None, resolution: Resolution | None) -> tuple[date, date]:
+        """The days asked (default: 1 January of ``end``'s year to today), in order; with ``resolution``, at
+        most ``max_points`` periods of it."""
         end = end or self.today()
         start = start or date(end.year, 1, 1)
         if end < start:
             raise QueryError(422, "dates_out_of_order", f"'to' ({end}) is before 'from' ({start})", "to")
-        n = count(start, end, resolution)
-        if n > self.max_points:
+        n = 0 if resolution is None else count(start, end, resolution)
+        if resolution is not None and n > self.max_points:
             raise QueryError(
                 422, "too_many_points", f"{n} {resolution.value} periods from {start} to {end}; at most "
                 f"{self.max_points}: choose a coarser resolution or a shorter range", "resolution",
@@ -136,13 +140,17 @@ class HistoryQueries:
         with self._lock:
             if time.monotonic() - self._book_read < self.plans_ttl:
                 return self._book
-            for region, received, payload in self.reads.plans(self._book_seen):
+            for v in self.reads.plans(self._book_seen):
+                if (v.region_code, v.plan_hash) in self._book_has:
+                    continue
+                self._book_has.add((v.region_code, v.plan_hash))
                 try:
-                    self._book.add(region, received, Masterplan.model_validate(payload))
+                    self._book.add(v.region_code, v.received_at, Masterplan.model_validate(v.payload))
                 except ValidationError as exc:  # a version the writer stored under an older contract
-                    log.warning("history.plan_unreadable", region=region, received=received.isoformat(),
+                    log.warning("history.plan_unreadable", region=v.region_code, received=v.received_at.isoformat(),
                                 error=str(exc).splitlines()[0])  # fmt: skip
-                self._book_seen = received if self._book_seen is None else max(self._book_seen, received)
+                seen = self._book_seen
+                self._book_seen = v.received_at if seen is None else max(seen, v.received_at)
             self._book_read = time.monotonic()
             return self._book
 
@@ -189,10 +197,7 @@ class HistoryQueries:
         self, code: str, start: date | None, end: date | None, state: str | None, limit: int
     ) -> tuple[date, date, list[Transition]]:
         region = self.region(code)
-        end = end or self.today()
-        start = start or date(end.year, 1, 1)
-        if end < start:
-            raise QueryError(422, "dates_out_of_order", f"'to' ({end}) is before 'from' ({start})", "to")
+        start, end = self._dates(start, end, None)
         # The region's own days: from the start of ``start`` to the end of ``end`` on its local clock.
         since, before = local_midnight(start, region), local_midnight(end + timedelta(days=1), region)
         return start, end, self.reads.transitions(region, since, before, state, limit)
