@@ -40,6 +40,8 @@ class Component:
     oneshot: bool = False  # runs once and exits 0 when done (the demo's seeded past); any other exit is a failure
 
 
+#: The public pages (services/web): the notifications' links lead there.
+WEB_URL = "http://127.0.0.1:8000"
 #: The demo's alert timing: alerts fire and resolve within minutes of the simulated drift.
 DEMO_ALERTS_ENV = {
     "ALERTS_PENDING_FOR": "PT20S",
@@ -60,6 +62,8 @@ def components(settings: PlatformSettings) -> list[Component]:
     alerts_env = {**DEMO_ALERTS_ENV, "ALERTS_CONTACTS_FILE": str(contacts)}
     if "ALERTS_ACK_SECRET" not in os.environ:  # a secret the user set wins
         alerts_env["ALERTS_ACK_SECRET"] = local_secret(home / "ack-secret")
+    if "ALERTS_PUBLIC_URL" not in os.environ:  # the links of the notifications open the web pages
+        alerts_env["ALERTS_PUBLIC_URL"] = WEB_URL
     out = [
         Component("sinks", python_module("pantau.cli", "sinks"),
                   where=f"mailbox {home / 'mailbox'}/, webhooks {home / 'webhooks.jsonl'}"),
@@ -89,6 +93,8 @@ def components(settings: PlatformSettings) -> list[Component]:
                   oneshot=True,
                   where="the demo's past: daily snapshots since 2024-01-01, marked simulated"),
     ]  # fmt: skip
+    out.append(Component("web", python_module("pantau.cli", "web", "run"),
+                         where=f"{WEB_URL}/  (Beranda: map, ranking; /wilayah/32.73: Kota Bandung's card)"))  # fmt: skip
     if prometheus_local.installed():
         prom = prometheus_local.LocalPrometheus(data_dir=home / "prometheus", port=9090)
         out.append(Component("prometheus", prom.argv(), where="http://127.0.0.1:9090  (rules, alerts, queries)"))

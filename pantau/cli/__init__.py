@@ -27,6 +27,7 @@ from pantau.cli import (
     schemas,
     scoring,
     topics,
+    web,
 )
 
 app = typer.Typer(
@@ -36,7 +37,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 for group in (kafka, postgres, topics, regions, framework, schemas, scoring, alerts, history, masterplan, programme,
-              ingest, imports, publishers, grafana, platform):  # fmt: skip
+              ingest, imports, publishers, grafana, platform, web):  # fmt: skip
     group.register(app)
 
 

@@ -9,18 +9,23 @@ stylesheet. What a visit or a click does: services/alerts/service/acknowledgemen
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
+from schemas.alerts import EscalationLevel
 from services.alerts.bootstrap import AlertsService
 from services.alerts.notify import AckTokenError
-from services.alerts.pages import SECURITY_HEADERS, STATIC, Language, language
+from services.alerts.pages import SECURITY_HEADERS, STATIC, Language, OpenAlert, language
 from services.alerts.service.acknowledgements import Acked, NotOpen, token_problem
 from services.alerts.store import STATE_TABLE
 from services.runtime import logs
 
 log = logs.get("pantau.alerts")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
+ESCALATION_ORDER = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
 STYLESHEET = (STATIC / "pantau.css").read_bytes()
 
 
@@ -90,7 +95,10 @@ class AlertsPages:
     async def alert(self, view: View, request: Request, alert_id: str, token: str | None) -> Response:
         lang = self.language(request.query.get("lang"))
         shown = self.acks.page(alert_id, token)
+        as_json = _wants_json(request)
         if shown.problem is not None:
+            if as_json:
+                return view.json({"error": "the acknowledge link is not valid", "problem": shown.problem}, status=403)
             return self.html(view, self.render.outcome(lang, shown.problem), 403)
         if shown.elsewhere and shown.region is not None:
             try:  # the worker holding the region renders it (faust's router: the alert-state table's owner)
@@ -98,7 +106,11 @@ class AlertsPages:
             except Exception as exc:  # that worker is unreachable, or the assignment is moving
                 log.info("alerts.page_not_routed", alert_id=alert_id, region=shown.region, error=str(exc)[:200])
         if shown.missing is not None:
+            if as_json:
+                return view.json({"error": f"alert {alert_id} is not open here", "missing": shown.missing}, status=404)
             return self.html(view, self.render.outcome(lang, shown.missing), 404)
+        if as_json:
+            return view.json(alert_state(shown.held, shown.region))
         facts = self.acks.facts(shown.held.alert, lang) if shown.held else None
         html = self.render.alert(lang, alert_id, shown.region or "", facts, shown.held, token=token,
                                  action=f"/ack/{alert_id}", switch=_switch_url(request, lang))  # fmt: skip
@@ -140,6 +152,21 @@ class AlertsPages:
         if section.lower() not in self.render.runbook_sections():
             return self.html(view, self.render.outcome(self.language(request.query.get("lang")), "notfound"), 404)
         return view.html("", status=303, headers={**SECURITY_HEADERS, "Location": f"/runbooks#{section.lower()}"})
+
+
+def alert_state(held: OpenAlert | None, region: str | None) -> dict[str, Any]:
+    """An open alert as the worker holding it knows it (``Accept: application/json`` on its pages): the
+    alert, who it is addressed to, whether it is acknowledged, and when it escalates next if nobody does."""
+    if held is None:  # the worker holding the region did not answer: only the link's region is known
+        return {"alert": None, "region": region}
+    fired = dt.datetime.fromtimestamp(held.fired_at, dt.UTC)
+    index = ESCALATION_ORDER.index(held.level)
+    following = None
+    if not held.acked and index + 1 < len(ESCALATION_ORDER):
+        at = fired + held.escalate_after * (index + 1)
+        following = {"level": ESCALATION_ORDER[index + 1].value, "at": at.isoformat()}
+    return {"alert": held.alert.model_dump(mode="json"), "region": held.alert.region_code, "level": held.level.value,
+            "acked": held.acked, "fired_at": fired.isoformat(), "next_escalation": following}  # fmt: skip
 
 
 def _wants_json(request: Request) -> bool:

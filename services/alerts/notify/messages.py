@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Final
 
+from schemas.language import KINDS as KINDS
 from schemas.language import MONTHS as MONTHS
+from schemas.language import REMEDIES as REMEDIES
+from schemas.language import SEVERITIES as SEVERITIES
+from schemas.language import STATES as STATES
+from schemas.language import TARGETS as TARGETS
+from schemas.language import UNITS as UNITS
 
 # The region's own zone (schemas/timezones.py), re-exported for the renderers.
 from schemas.timezones import WIB as WIB
@@ -16,33 +22,6 @@ from schemas.timezones import WIT as WIT
 from schemas.timezones import WITA as WITA
 from schemas.timezones import zone_of as zone_of
 
-KINDS: Final = {
-    "id": {
-        "behind_trajectory": "tertinggal dari jalur",
-        "milestone_missed": "tonggak capaian terlewat",
-        "at_risk": "berisiko meleset dari tonggak",
-        "data_stale": "data kedaluwarsa",
-        "score_drop": "skor turun tajam",
-    },
-    "en": {
-        "behind_trajectory": "behind trajectory",
-        "milestone_missed": "milestone missed",
-        "at_risk": "at risk of missing a milestone",
-        "data_stale": "data stale",
-        "score_drop": "score drop",
-    },
-}
-
-STATES: Final = {
-    "id": {"pending": "menunggu", "firing": "aktif", "resolved": "selesai", "acknowledged": "diakui"},
-    "en": {"pending": "pending", "firing": "firing", "resolved": "resolved", "acknowledged": "acknowledged"},
-}
-
-#: "Peringatan" means "alert" and is kept for that; the severity bands get words of their own.
-SEVERITIES: Final = {
-    "id": {"info": "informasi", "warning": "waspada", "critical": "kritis"},
-    "en": {"info": "info", "warning": "warning", "critical": "critical"},
-}
 #: A firing alert that moved to another severity band: {old} and {new} are severity words.
 SEVERITY_CHANGES: Final = {
     "id": {
@@ -59,47 +38,6 @@ SEVERITY_CHANGES: Final = {
     },
 }
 
-TARGETS: Final = {
-    "id": {
-        "index": "indeks kematangan",
-        "governance": "tata kelola",
-        "economy": "ekonomi",
-        "branding": "branding",
-        "living": "kualitas hidup",
-        "society": "masyarakat",
-        "environment": "lingkungan",
-        "mobility": "mobilitas",
-    },
-    "en": {"index": "maturity index", "living": "living"},
-}
-
-#: The framework's units (English) as a reader of each language writes them; others print as they are.
-UNITS: Final = {
-    "id": {
-        "percent": "persen",
-        "percent of city area": "persen luas kota",
-        "hours": "jam",
-        "hours per day": "jam per hari",
-        "minutes": "menit",
-        "years": "tahun",
-        "datasets": "dataset",
-        "events per year": "event per tahun",
-        "count per 1000 residents": "per 1.000 penduduk",
-        "count per 100000 residents": "per 100.000 penduduk",
-        "kWh per 1000 residents": "kWh per 1.000 penduduk",
-        "IDR million per capita": "juta rupiah per kapita",
-        "index 0-5": "indeks 0-5",
-        "index 0-100": "indeks 0-100",
-        "km/h": "km/jam",
-        "ug/m3": "µg/m³",
-    },
-    "en": {
-        "count per 1000 residents": "per 1,000 residents",
-        "count per 100000 residents": "per 100,000 residents",
-        "kWh per 1000 residents": "kWh per 1,000 residents",
-        "ug/m3": "µg/m³",
-    },
-}
 
 #: A length of time ("7 hari terakhir"): the unit words, singular and plural.
 SPANS: Final = {
@@ -108,32 +46,6 @@ SPANS: Final = {
            "second": ("second", "seconds")},
 }  # fmt: skip
 
-#: What it would take, composed in the reader's language from the alert's figures (the event's own
-#: ``remedy`` is an English sentence with indicator codes, for logs).
-REMEDIES: Final = {
-    "id": {
-        "raise": "Naikkan skor {target} sebesar {gap} poin {why}.",
-        "levers": "Indikator dengan daya ungkit terbesar: {levers}.",
-        "lever": "{name} (+{pull} poin bila mencapai 5)",
-        "data_stale": "Pulihkan pengiriman data {target}: cakupan data harus kembali mencapai sedikitnya {minimum} "
-        "dari bobot indikator.",
-        "behind_trajectory": "untuk kembali ke jalur masterplan",
-        "milestone_missed": "untuk memenuhi target tonggak yang telah lewat",
-        "at_risk": "agar tren memenuhi target tonggak berikutnya",
-        "score_drop": "untuk memulihkan penurunan",
-    },
-    "en": {
-        "raise": "Raise the {target} score by {gap} points {why}.",
-        "levers": "The indicators with the largest leverage: {levers}.",
-        "lever": "{name} (+{pull} points if it reached 5)",
-        "data_stale": "Restore the {target} data feeds: data coverage must reach at least {minimum} of the indicator "
-        "weight again.",
-        "behind_trajectory": "to return to the masterplan path",
-        "milestone_missed": "to meet the target of the passed milestone",
-        "at_risk": "for the trend to meet the next milestone's target",
-        "score_drop": "to recover the fall",
-    },
-}
 
 #: What happened, by kind; {target}, {due} and {window} are filled in. Resolved and acknowledged
 #: alerts say so instead.

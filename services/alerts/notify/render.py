@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import BaseModel, ConfigDict
 
 from schemas.alerts import AlertEvent, AlertKind, AlertState
+from schemas.language import remedy_text
 from schemas.regions import RegionRegistry
 from services.alerts.notify import messages as m
 from services.alerts.notify.catalogue import Catalogue
@@ -252,18 +253,11 @@ class Wording:
 
         Empty once the alert is resolved (or still pending), or when nothing is behind (gap <= 0).
         """
-        words = m.REMEDIES[lang]
         if alert.state in (AlertState.RESOLVED, AlertState.PENDING):
             return ""
-        if alert.kind == AlertKind.DATA_STALE:
-            minimum = f"{number((alert.expected or 0.0) * 100, lang, 0)}%"
-            return words["data_stale"].format(target=target, minimum=minimum)
-        if alert.gap is None or alert.gap <= 0:
-            return ""
-        text = words["raise"].format(target=target, gap=number(alert.gap, lang), why=words[alert.kind])
-        levers = [words["lever"].format(name=self.catalogue.label(d.indicator_id, lang), pull=number(d.pull, lang))
-                  for d in alert.drivers]  # fmt: skip
-        return f"{text} {words['levers'].format(levers='; '.join(levers))}" if levers else text
+        levers = [(self.catalogue.label(d.indicator_id, lang), d.pull) for d in alert.drivers]
+        return remedy_text(alert.kind, target, alert.gap, alert.expected, levers,
+                           lambda x, digits: number(x, lang, digits), lang)  # fmt: skip
 
     def describe(self, facts: Facts, lang: Language) -> str:
         """One paragraph for operators (Alertmanager's description)."""
