@@ -7,8 +7,8 @@ VENV := .venv
 PANTAU := $(VENV)/bin/pantau
 PYTEST := $(VENV)/bin/pytest
 
-.PHONY: help install system-deps browser-deps kafka-jars kafka-up kafka-down postgres-up postgres-down topics run test test-unit test-integration \
-        lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts bench-history bench-compare clean grafana manifests
+.PHONY: help install system-deps browser-deps node-deps kafka-jars kafka-up kafka-down postgres-up postgres-down topics run test test-unit test-integration \
+        lint format typecheck schemas bench bench-scoring bench-ingest bench-alerts bench-history bench-web bench-compare clean grafana manifests
 
 help: ## List every target with what it does
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-18s %s\n", $$1, $$2}'
@@ -60,7 +60,13 @@ topics: kafka-up ## Create the registry's topics (idempotent) and report drift
 run: kafka-jars system-deps ## Start the platform on the embedded default (Kafka, topics, services, Prometheus, Alertmanager); Ctrl-C stops it
 	$(PANTAU) run
 
-test: kafka-jars system-deps browser-deps ## Run every test (unit and integration; the suite starts the real broker, Prometheus, Alertmanager, Chromium)
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+node-deps: node_modules/.installed ## Install the test suite's pinned npm tools (axe-core, the accessibility checker) from package-lock.json
+
+test: kafka-jars system-deps browser-deps node-deps ## Run every test (unit and integration; the suite starts the real broker, Prometheus, Alertmanager, Chromium)
 	$(PYTEST)
 
 test-unit: install ## Run the unit tests only (no I/O)
@@ -80,7 +86,7 @@ format: install ## ruff format and autofix
 typecheck: install ## mypy (strict on schemas/ and the domain modules)
 	$(VENV)/bin/mypy
 
-bench: bench-scoring bench-ingest bench-alerts bench-history ## Run every benchmark (results appended to bench/RESULTS.md)
+bench: bench-scoring bench-ingest bench-alerts bench-history bench-web ## Run every benchmark (results appended to bench/RESULTS.md)
 
 bench-scoring: kafka-jars ## Scoring benchmark: 1M events, one worker vs a raw consumer, latency at 2k/s with one worker, then two, recovery after SIGTERM/SIGKILL
 	$(VENV)/bin/python bench/scoring.py --events 1000000 --rate 2000 --latency-seconds 60
@@ -93,6 +99,9 @@ bench-alerts: kafka-jars ## Alerts benchmark: event crossing a threshold -> webh
 
 bench-history: kafka-jars postgres-up ## History writer benchmark: its region-scores/s and rows/s vs one scoring worker's publish rate, lag draining a 1M-score backlog
 	$(VENV)/bin/python bench/history.py --events 1000000 --scores 1000000 --every 5
+
+bench-web: postgres-up ## Web pages benchmark: national page (cached and built), region card p50/p99 at 1 and 8 clients over 3 years of history, server time, bytes of the first page
+	$(VENV)/bin/python bench/web.py --years 3 --seconds 20 --clients 1 8
 
 BENCH ?= scoring
 REF ?= HEAD~1

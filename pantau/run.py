@@ -64,6 +64,8 @@ def components(settings: PlatformSettings) -> list[Component]:
         alerts_env["ALERTS_ACK_SECRET"] = local_secret(home / "ack-secret")
     if "ALERTS_PUBLIC_URL" not in os.environ:  # the links of the notifications open the web pages
         alerts_env["ALERTS_PUBLIC_URL"] = WEB_URL
+    if "ALERTS_PAGES_URL" not in os.environ:  # and each region's card there
+        alerts_env["ALERTS_PAGES_URL"] = WEB_URL
     out = [
         Component("sinks", python_module("pantau.cli", "sinks"),
                   where=f"mailbox {home / 'mailbox'}/, webhooks {home / 'webhooks.jsonl'}"),
@@ -94,7 +96,7 @@ def components(settings: PlatformSettings) -> list[Component]:
                   where="the demo's past: daily snapshots since 2024-01-01, marked simulated"),
     ]  # fmt: skip
     out.append(Component("web", python_module("pantau.cli", "web", "run"),
-                         where=f"{WEB_URL}/  (Beranda: map, ranking; /wilayah/32.73: Kota Bandung's card)"))  # fmt: skip
+                         where=f"{WEB_URL}/  (the map and ranking; /wilayah/32.73: Kota Bandung's card)"))  # fmt: skip
     if prometheus_local.installed():
         prom = prometheus_local.LocalPrometheus(data_dir=home / "prometheus", port=9090)
         out.append(Component("prometheus", prom.argv(), where="http://127.0.0.1:9090  (rules, alerts, queries)"))

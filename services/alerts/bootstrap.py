@@ -122,7 +122,7 @@ def _services(
                     give_up_after=settings.redeliver_for.total_seconds())  # fmt: skip
     dispatcher = Dispatcher(tables.outbox, alerts, regions, notifier, tokens, metrics, bad, pacing=pacing,
                             concurrency=settings.delivery_concurrency, place=on_alerts,
-                            held_partitions=held)  # fmt: skip
+                            held_partitions=held, pages_url=notify_settings.pages_url)  # fmt: skip
     acks = Acknowledgements(alerts, regions, tokens, notifier.wording, bad, send_ack=_sender(topics.acks),
                             held_partitions=held)  # fmt: skip
     return AlertsService(settings, notify_settings, app, topics, tables, metrics, notifier,

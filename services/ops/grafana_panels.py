@@ -79,6 +79,12 @@ def query(expr: str, legend: str = "__auto", *, instant: bool = False, as_table:
 
 
 SqlFormat = Literal["time_series", "table"]
+#: The public pages (services/web, ``pantau web run``): the tables' region and province cells link there.
+WEB_PAGES_URL = "http://127.0.0.1:8000"
+PAGE_LINKS = {
+    "region": ("Kartu wilayah (Pantau)", "/wilayah/"),
+    "province": ("Halaman provinsi (Pantau)", "/provinsi/"),
+}
 
 
 @dataclass(frozen=True)
@@ -341,6 +347,10 @@ def table_panel(
         p = p.override_by_name(columns[field], [DynamicConfigValue(id_val="mappings", value=[value_map(mapping)])])
     for field, unit in (units or {}).items():
         p = p.override_by_name(columns[field], [DynamicConfigValue(id_val="unit", value=unit)])
+    for field, (title, path) in PAGE_LINKS.items():  # a region's (a province's) code opens its page
+        if field in columns:
+            link = {"title": title, "url": f"{WEB_PAGES_URL}{path}${{__value.raw}}", "targetBlank": True}
+            p = p.override_by_name(columns[field], [DynamicConfigValue(id_val="links", value=[link])])
     if sort_by:
         p = p.sort_by([TableSortByFieldState().display_name(columns.get(sort_by, sort_by)).desc(descending)])
     return p

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Final, cast
 from urllib.parse import quote, urlencode
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -396,9 +397,10 @@ def create_app(site: Site) -> FastAPI:
         """The link of a notification: the alert's page with the button (a GET changes nothing)."""
         return await show_alert(request, alert_id, request.query_params.get("token"))
 
-    @app.get("/alerts/{alert_id}")
-    async def alert_moved(request: Request, alert_id: str) -> Response:
-        return RedirectResponse(f"/peringatan/{quote(alert_id, safe='')}", status_code=308)
+    @app.get("/alerts/{alert_id}", response_class=HTMLResponse)
+    async def alert_link(request: Request, alert_id: str) -> Response:
+        """Alertmanager's generatorURL: the alert's page without the button."""
+        return await show_alert(request, alert_id, None)
 
     @app.post("/peringatan/{alert_id}", response_class=HTMLResponse)
     async def acknowledge(request: Request, alert_id: str) -> Response:
@@ -440,10 +442,18 @@ def create_app(site: Site) -> FastAPI:
         form = await request.form()
         token = str(form.get("token") or request.query_params.get("token") or "")
         if not token:
+            if wants_json(request):
+                return Response(
+                    b'{"error": "no acknowledge token: use the link of the notification"}',
+                    status_code=403,
+                    media_type="application/json",
+                )
             raise PageError(403, "ack.invalid")
         answer: AckAnswer = await site.upstream.acknowledge(alert_id, token)
         site.upstream.cache.clear()  # the card and the lists show the acknowledgement at once
         log.info("web.acknowledge", alert_id=alert_id, outcome=answer.outcome)
+        if wants_json(request):  # a ticketing system posting a webhook's ack_url: the alerts service's answer
+            return Response(orjson.dumps(answer.body), status_code=answer.status, media_type="application/json")
         back = f"/peringatan/{quote(alert_id, safe='')}"
         region = site.registry.regions.get(answer.region or "")
         return site.render(request, "outcome.html.j2", status=answer.status, outcome=answer.outcome,
@@ -501,6 +511,11 @@ class PageFilter:
 
 def page_filter(chosen: views.RankingFilter) -> PageFilter:
     return PageFilter(chosen.province or "", chosen.type or "", str(chosen.level or ""), chosen.query)
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
 
 
 def _query(request: Request) -> Mapping[str, str]:

@@ -186,14 +186,17 @@ def alert_row(item: Json, framework: Framework, msg: Messages) -> AlertRow:
     names = {i.id: i for d in framework.dimensions for e in d.elements for i in e.indicators}
     target_words = target_text(target, framework, msg)
     figures = []
-    if item.get("current") is not None:
-        figures.append((msg("alert.current", target=target_words), msg.number(item["current"])))
-    if item.get("expected") is not None:
-        key = "alert.minimum_coverage" if kind == "data_stale" else "alert.expected"
-        value = msg.percent(item["expected"], 0) if kind == "data_stale" else msg.number(item["expected"])
-        figures.append((msg(key), value))
-    if item.get("gap") is not None and kind != "data_stale":
-        figures.append((msg("alert.gap"), msg.signed(item["gap"])))
+    stale, drop = kind == "data_stale", kind == "score_drop"
+    if item.get("current") is not None:  # a data_stale alert's current is the target's data coverage (0-1)
+        figures.append((msg("alert.current_coverage" if stale else "alert.current", target=target_words),
+                        msg.percent(item["current"], 0) if stale else msg.number(item["current"])))  # fmt: skip
+    if item.get("expected") is not None:  # the minimum coverage, the peak before a drop, or the path's value
+        key = "alert.minimum_coverage" if stale else "alert.peak" if drop else "alert.expected"
+        figures.append((msg(key), msg.percent(item["expected"], 0) if stale else msg.number(item["expected"])))
+    if item.get("gap") is not None and not stale:
+        figures.append(
+            (msg("alert.drop"), msg.number(item["gap"])) if drop else (msg("alert.gap"), msg.signed(item["gap"]))
+        )
     if item.get("milestone_due"):
         figures.append((msg("alert.milestone_due"), msg.day(dt.date.fromisoformat(item["milestone_due"]))))
     drivers = tuple(

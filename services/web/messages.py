@@ -289,6 +289,10 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "alert.escalation.national": "Belum diakui: telah dieskalasikan ke operasi nasional.",
         "alert.escalation.next": "Bila tidak diakui, peringatan ini dieskalasikan ke {level} pada {at}.",
         "alert.escalation": "Eskalasi",
+        "alert.current_coverage": "Cakupan data {target} sekarang",
+        "alert.peak": "Skor tertinggi dalam jendela penurunan (0-5)",
+        "alert.drop": "Penurunan (poin)",
+        "region.scores": "skor {as_of}",
     },
     "en": {
         "no_data": "no data yet",
@@ -548,6 +552,10 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "alert.escalation.national": "Not acknowledged: escalated to national operations.",
         "alert.escalation.next": "If nobody acknowledges it, this alert escalates to {level} at {at}.",
         "alert.escalation": "Escalation",
+        "alert.current_coverage": "Data coverage of the {target} now",
+        "alert.peak": "Highest score in the drop window (0-5)",
+        "alert.drop": "Fall (points)",
+        "region.scores": "scores {as_of}",
     },
 }
 

@@ -98,6 +98,7 @@ class AckAnswer:
     region: str | None = None
     kind: str | None = None
     detail: str = ""
+    body: Any = None  # the alerts service's own JSON answer, for a client that asked for JSON
 
 
 @dataclass(frozen=True)
@@ -236,15 +237,15 @@ class Upstream:
             raise Unavailable("alerts", f"answered {r.status_code} without JSON") from None
         if r.status_code == 200:
             key = "again" if body.get("already") else "ok"
-            return AckAnswer(key, 200, body.get("region"), body.get("kind"))
+            return AckAnswer(key, 200, body.get("region"), body.get("kind"), body=body)
         if r.status_code == 202:
-            return AckAnswer("forwarded", 202, body.get("region"))
+            return AckAnswer("forwarded", 202, body.get("region"), body=body)
         if r.status_code == 403:
             error = str(body.get("error", ""))
             outcome = "expired" if "expired" in error else "other" if "another alert" in error else "invalid"
-            return AckAnswer(outcome, 403, detail=error)
+            return AckAnswer(outcome, 403, detail=error, body=body)
         if r.status_code == 404:
-            return AckAnswer("resolved", 404, detail=str(body.get("error", "")))
+            return AckAnswer("resolved", 404, detail=str(body.get("error", "")), body=body)
         raise Unavailable("alerts", f"answered {r.status_code}: {str(body)[:200]}")
 
     async def ping(self) -> dict[str, bool]:

@@ -499,6 +499,12 @@ class NationalPage:
     rows: tuple[RankingRow, ...]  # after the filters
     total: int  # rows before the filters
     chosen: RankingFilter
+    all_rows: tuple[RankingRow, ...]  # before the filters (the page hides those the filters leave out)
+
+    def shown(self) -> frozenset[str]:
+        """The codes of the rows the filters admit."""
+        return frozenset(r.code for r in self.rows)
+
     provinces: tuple[ProvinceRow, ...]
     measure: Measure
     map: Mapping[str, MapRegion]  # every region, whatever the filters
@@ -524,7 +530,7 @@ def national_page(
     return NationalPage(
         on=on, on_text=msg.day(on), programme=programme_progress(programme, msg),
         levels=level_change(progress, on.year, framework, msg), rows=filter_rows(rows, chosen), total=len(rows),
-        chosen=chosen, provinces=province_rows(rows, registry, msg), measure=measure,
+        chosen=chosen, all_rows=rows, provinces=province_rows(rows, registry, msg), measure=measure,
         map=map_regions(rows, measure, msg), legend=legend(measure, framework, msg),
     )  # fmt: skip
 
@@ -534,6 +540,10 @@ class ProvincePage:
     summary: ProvinceRow
     rows: tuple[RankingRow, ...]  # its regions, after the filters
     map: Mapping[str, MapRegion]  # its regions only: render_map with the province's geometry
+    all_rows: tuple[RankingRow, ...] = ()  # its regions before the filters
+
+    def shown(self) -> frozenset[str]:
+        return frozenset(r.code for r in self.rows)
 
 
 def province_page(
@@ -548,7 +558,7 @@ def province_page(
     mine = [r for r in rows if r.province_code == code]
     return ProvincePage(province_row(code, mine, registry, msg),
                         filter_rows(mine, RankingFilter(code, chosen.type, chosen.level, chosen.query)),
-                        map_regions(mine, measure, msg))  # fmt: skip
+                        map_regions(mine, measure, msg), tuple(mine))  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------- region card

@@ -10,6 +10,8 @@ log line, and Ctrl-C stops it cleanly.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import random
@@ -37,6 +39,7 @@ from tests.builders import an_event_doc
 from tests.integration.helpers import produce, read_all, wait_for
 
 ALERTS = "http://127.0.0.1:6067"
+WEB = "http://127.0.0.1:8000"
 HISTORY = "http://127.0.0.1:6069"
 ESCALATE_AFTER_S = 180  # the demo's ALERTS_ESCALATE_AFTER (pantau.run.DEMO_ALERTS_ENV: PT3M)
 SCREENSHOTS = REPO_ROOT / "test-output" / "make-run"
@@ -126,14 +129,25 @@ def open_alerts() -> dict[str, dict[str, Any]]:
 def ack_link(message: EmailMessage) -> str | None:
     text = message.get_body(preferencelist=("plain",))
     assert text is not None
-    found = re.search(r"http://127\.0\.0\.1:6067/ack/\S+", text.get_content())
+    found = re.search(r"http://127\.0\.0\.1:8000/ack/\S+", text.get_content())  # the web pages (make run)
     return found[0] if found else None
 
 
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1500)
 def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform, kafka_bootstrap: str) -> None:
     banner = platform.output()
-    for component in ("ingest", "scoring", "alerts", "alertmanager", "prometheus", "simulate", "sinks"):
+    for component in (
+        "ingest",
+        "scoring",
+        "alerts",
+        "alertmanager",
+        "prometheus",
+        "simulate",
+        "sinks",
+        "history",
+        "history-api",
+        "web",
+    ):
         assert re.search(rf"^  {component} +\S", banner, re.M), (component, banner)
     assert "NOT INSTALLED" not in banner
 
@@ -304,13 +318,85 @@ def test_make_run_email_link_page_button_and_escalation_stop(platform: Platform,
                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert shown.returncode == 0 and "Kota Bandung" in shown.stdout and "2024" in shown.stdout, shown.stderr
 
-    # 9. Nothing in the logs of this run is an error.
+    # 9. The web pages a citizen or an office opens: the national map and ranking, a search, the card of
+    #    the region whose alert was acknowledged above (its indicators from the scoring service, its
+    #    alert from the history), the English switch; every request stays on this machine, axe-core
+    #    finds no WCAG A/AA violation.
+    walk_the_web_pages(region, region_name, alert_id)
+
+    # 10. Nothing in the logs of this run is an error.
     errors = [line for line in platform.new_log_lines() if is_error(line.split(": ", 1)[1])]
     assert errors == [], "\n".join(errors[:20])
 
-    # 10. Ctrl-C: every component stops on SIGTERM, and the broker stays (this session started it).
+    # 11. Ctrl-C: every component stops on SIGTERM, and the broker stays (this session started it).
     os.killpg(platform.proc.pid, signal.SIGINT)
     platform.proc.wait(timeout=90)
     out = platform.output()
     assert "Pantau stopped." in out, out[-2000:]
     assert "run.kill" not in out, "a component had to be killed"
+
+
+def axe_violations(page: Any) -> list[Any]:
+    page.evaluate((REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8"))
+    return list(
+        page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
+        .then(r => r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 2).map(n => n.target.join(' ')).join(', ')))""")
+    )
+
+
+def walk_the_web_pages(region: str, region_name: str, alert_id: str) -> None:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page = context.new_page()
+        outside: list[str] = []
+        page.on("request", lambda req: None if req.url.startswith("http://127.0.0.1") else outside.append(req.url))
+        response = page.goto(WEB + "/")
+        assert response is not None and response.status == 200
+        assert page.get_attribute("html", "lang") == "id"
+        assert page.locator("svg.choropleth path").count() == 514
+        rows = page.locator("table.ranking tbody tr")
+        assert rows.count() == 514
+        page.screenshot(path=str(SCREENSHOTS / "web-beranda.png"))
+        assert axe_violations(page) == []
+        # The CSV of the ranking parses back to the figures of the table's first rows.
+        shown = {rows.nth(i).get_attribute("data-code"): rows.nth(i).locator("td").nth(3).inner_text()
+                 for i in range(5)}  # fmt: skip
+        with page.expect_download() as info:
+            page.get_by_role("link", name="CSV", exact=True).first.click()
+        table = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+        code_at = next(i for i, h in enumerate(table[0]) if "Kode" in h)
+        index_at = next(i for i, h in enumerate(table[0]) if h.startswith("Indeks"))
+        exported = {r[code_at]: r[index_at] for r in table[1:]}
+        for code, text in shown.items():
+            assert float(exported[str(code)].replace(",", ".")) == float(text.replace(",", ".")), code
+        # Search as one types: "Bandung" finds the three Bandungs, Kota Bandung among them.
+        page.get_by_label("Cari nama atau kode").fill("Bandung")
+        visible = page.locator("table.ranking tbody tr:not([hidden])")
+        wait_for("the search to filter the table", lambda: visible.count() == 3, timeout=10, every=0.2)
+        page.get_by_role("link", name="Kota Bandung", exact=True).click()
+        page.wait_for_url(re.compile(r"/wilayah/32\.73$"))
+        assert page.locator("table.dimensions tbody tr").count() == 6
+        assert page.locator("svg.history-chart polyline.series-history").count() == 1
+        page.screenshot(path=str(SCREENSHOTS / "web-kota-bandung.png"), full_page=True)
+
+        # The card of the region whose alert was acknowledged: its indicators now, its alert (once the
+        # history writer has stored the transition).
+        def card_with_alert() -> bool:
+            page.goto(f"{WEB}/wilayah/{region}")
+            return page.locator(f'ul.alerts a[href="/peringatan/{alert_id}"]').count() > 0
+
+        wait_for(f"{region}'s card to list its alert", card_with_alert, timeout=300, every=5)
+        assert region_name in page.locator("h1").inner_text()
+        indicators = page.locator("table.indicators tbody tr")
+        assert indicators.count() >= 40  # every indicator of the framework, from the scoring service
+        assert "sudah diakui" in page.locator("ul.alerts").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "web-card-alerted.png"), full_page=True)
+        assert axe_violations(page) == []
+        page.get_by_role("link", name="English").click()
+        assert page.get_attribute("html", "lang") == "en"
+        assert "The six dimensions" in page.locator("main").inner_text()
+        page.screenshot(path=str(SCREENSHOTS / "web-card-en.png"), full_page=True)
+        context.close()
+        browser.close()
+    assert outside == []

@@ -360,3 +360,25 @@ def test_compose_runs_the_history_store_the_boards_read() -> None:
         for job, port in ports.items():
             service = job.removeprefix("pantau-")
             assert jobs[job] == [f"{host or service}:{port}"], f"{config}: {job}"
+
+
+def test_the_tables_region_and_province_cells_open_the_web_pages() -> None:
+    """Issue 14: a region's code in a board's table is a data link to its card on the web pages
+    (http://127.0.0.1:8000/wilayah/32.73), a province's to its page."""
+    linked = {"Region": "http://127.0.0.1:8000/wilayah/${__value.raw}",
+              "Province": "http://127.0.0.1:8000/provinsi/${__value.raw}"}  # fmt: skip
+    seen = 0
+    for board in _boards().values():
+        for p in iter_panels(board):
+            if p["type"] != "table":
+                continue
+            titles = {o["matcher"]["options"]: o for o in p["fieldConfig"].get("overrides", [])}
+            for column, url in linked.items():
+                renamed = [
+                    t for s in p.get("transformations", []) for t in s["options"].get("renameByName", {}).values()
+                ]
+                if column in renamed:
+                    links = [v["value"] for v in titles[column]["properties"] if v["id"] == "links"]
+                    assert links and links[0][0]["url"] == url, (board["uid"], p["title"], column)
+                    seen += 1
+    assert seen >= 6  # every table that lists regions or provinces (National overview, Region detail, Dimensions)

@@ -355,6 +355,7 @@ def test_the_webhook_fields_in_the_offices_language() -> None:
     assert fields == {
         "level": "region",
         "ack_url": n.ack_url,
+        "card_url": None,
         "region_name": "Kota Bandung",
         "province_name": "Jawa Barat",
         "language": "id",
@@ -432,3 +433,14 @@ def test_times_are_in_the_regions_own_zone(province: str, expected: str) -> None
 def test_numbers_follow_the_language() -> None:
     assert (number(3.2, "id"), number(3.2, "en"), number(0.25, "id", 0)) == ("3,20", "3.20", "0,25")
     assert AT.tzinfo is UTC
+
+
+def test_the_email_links_to_the_regions_card_when_the_pages_are_known() -> None:
+    """Issue 14: with ALERTS_PAGES_URL (make run: the web pages), the email names the card's link."""
+    n = a_notification(card_url="http://127.0.0.1:8000/wilayah/32.73")
+    email = RENDERER.render(n, lang="id", office=OFFICE, chart_cid="c1@x")
+    assert (
+        "Kartu wilayah ini di Pantau (skor, riwayat, indikator):\n  http://127.0.0.1:8000/wilayah/32.73" in email.text
+    )
+    assert '<a href="http://127.0.0.1:8000/wilayah/32.73">' in email.html
+    assert "/wilayah/" not in RENDERER.render(a_notification(), lang="id", office=OFFICE).text

@@ -20,6 +20,9 @@ class NotifySettings(BaseSettings):
     contacts_file: Path | None = Field(default=None, description="Contacts directory (YAML); none: nobody to notify.")
     language: Language = Field(default="id", description="Language of offices that do not name one.")
     public_url: str = Field(default="http://127.0.0.1:6067", description="Base of acknowledge and alert links.")
+    pages_url: str | None = Field(
+        default=None, description="The public web pages (pantau web run); set: notifications link to the region's card."
+    )
     runbook_url: str = Field(
         default="{public_url}/runbooks/{kind}", description="Runbook of each alert kind ({public_url}, {kind})."
     )

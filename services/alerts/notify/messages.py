@@ -162,6 +162,7 @@ LABELS: Final = {
         "chart.path": "Jalur masterplan",
         "chart.milestone": "Tonggak {due}: target {target}",
         "ack": "Akui peringatan ini (menghentikan eskalasi)",
+        "card": "Kartu wilayah ini di Pantau (skor, riwayat, indikator)",
         "footer": "Pesan otomatis dari Pantau Kota Cerdas. Peringatan {alert_id}, notifikasi {notification_id}.",
     },
     "en": {
@@ -191,6 +192,7 @@ LABELS: Final = {
         "chart.path": "Masterplan path",
         "chart.milestone": "Milestone {due}: target {target}",
         "ack": "Acknowledge this alert (stops the escalation)",
+        "card": "This region's card on Pantau (scores, history, indicators)",
         "footer": "Automatic message from Pantau Kota Cerdas. Alert {alert_id}, notification {notification_id}.",
     },
 }

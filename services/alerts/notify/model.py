@@ -26,6 +26,7 @@ class Notification(BaseModel):
     alert: AlertEvent
     level: Level = "region"
     ack_url: str | None = None
+    card_url: str | None = Field(default=None, description="The region's card on the web pages.")
     history: list[tuple[AwareDatetime, float]] = Field(default_factory=list, description="Recent scores.")
     path: list[tuple[AwareDatetime, float]] = Field(default_factory=list, description="Milestone path points.")
 

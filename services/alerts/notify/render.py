@@ -281,6 +281,7 @@ class Wording:
         return {
             "level": n.level,
             "ack_url": n.ack_url,
+            "card_url": n.card_url,
             "region_name": facts.region,
             "province_name": facts.province,
             "language": lang,
@@ -379,6 +380,7 @@ class EmailRenderer:
             "chart_title": _capital(labels["chart"].format(target=facts.target)),
             "chart_cid": chart_cid if chart else None,
             "ack_url": n.ack_url,
+            "card_url": n.card_url,
             "footer": labels["footer"].format(alert_id=n.alert.alert_id, notification_id=n.id),
             "lang": lang,
         }

@@ -47,6 +47,7 @@ class Dispatcher:
         place: Place,
         held_partitions: HeldPartitions,
         clock: Clock = time.time,
+        pages_url: str | None = None,
     ) -> None:
         self.outbox = outbox
         self.alerts = alerts
@@ -60,6 +61,7 @@ class Dispatcher:
         self.place = place  # outbox writes of an attempt go to the alert's partition of maturity-alerts
         self.held_partitions = held_partitions
         self.clock = clock
+        self.pages_url = pages_url.rstrip("/") if pages_url else None  # the web pages: each region's card
         self.in_flight: set[str] = set()  # destinations with an attempt under way (one at a time each)
         self.queued: dict[str, Outgoing] = {}  # the outbox entries held here, decoded (the table holds the truth)
         self.running: set[asyncio.Task[None]] = set()
@@ -91,6 +93,7 @@ class Dispatcher:
             alert=alert,
             level=level.value,
             ack_url=self.ack_link(alert) if alert.state is AlertState.FIRING else None,
+            card_url=f"{self.pages_url}/wilayah/{alert.region_code}" if self.pages_url else None,
             history=self.regions.history(alert),
             path=self.regions.milestone_path(alert),
         )
