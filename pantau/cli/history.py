@@ -12,7 +12,7 @@ import typer
 
 from pantau.cli.output import fail, platform_settings, say, show_json, table
 from pantau.cli.postgres import history_settings
-from services.history.api_models import AlertsBody, ProgrammeBody, RankingBody, SeriesBody
+from services.history.api_models import AlertsBody, OpenAlertsBody, ProgrammeBody, RankingBody, SeriesBody
 from services.history.domain.periods import Resolution
 
 if TYPE_CHECKING:
@@ -163,12 +163,25 @@ def history_ranking(
 
 @history_app.command("alerts")
 def history_alerts(
-    code: Annotated[str, typer.Argument(help="Region code, e.g. 32.73.")],
+    code: Annotated[str | None, typer.Argument(help="Region code, e.g. 32.73 (optional with --open).")] = None,
     start: Annotated[str | None, typer.Option("--from", help="First day (default: 1 January this year).")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last day (default: today).")] = None,
+    open_now: Annotated[
+        bool, typer.Option("--open", help="The alerts open now (firing or acknowledged), most severe first.")
+    ] = False,
+    province: Annotated[str | None, typer.Option(help="With --open: only this province, e.g. 32.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The API's JSON body.")] = False,
 ) -> None:
-    """A region's alert transitions between two days, newest first."""
+    """A region's alert transitions between two days, newest first; with --open, the alerts open now."""
+    if open_now:
+        if start is not None or end is not None:
+            fail("--from and --to are for a region's transitions, not with --open")
+        _open_alerts(province, code, as_json)
+        return
+    if code is None:
+        fail("a region code (e.g. 32.73), or --open for the alerts open now")
+    if province is not None:
+        fail("--province goes with --open")
     with _api() as svc:
         first, last, transitions = svc.queries.alerts(code, _day(start, "--from"), _day(end, "--to"), None, 5000)
         raw = svc.alerts_body(code, first, last, transitions)
@@ -180,6 +193,21 @@ def history_alerts(
     table([[t.at.isoformat(timespec="minutes"), t.state, t.severity, t.kind, t.target, _num(t.current),
             _num(t.expected), t.escalation] for t in body.transitions],
           ["at", "state", "severity", "kind", "target", "score", "path", "to"])  # fmt: skip
+
+
+def _open_alerts(province: str | None, region: str | None, as_json: bool) -> None:
+    with _api() as svc:
+        raw = svc.open_alerts_body(svc.queries.open_alerts(province, region, 5000))
+    if as_json:
+        show_json(_as_json(raw))
+        return
+    body = OpenAlertsBody.model_validate(_as_json(raw))
+    where = f" in {region}" if region else f" in province {province}" if province else ""
+    say(f"{body.count} alerts open now{where}, most severe first (gap = path - score; above 0: behind)")
+    table([[a.severity, a.region.code, a.region.name, a.kind, a.target, _num(a.current), _num(a.expected),
+            _num(a.gap), a.fired_at.isoformat(timespec="minutes") if a.fired_at else "-", a.escalation,
+            "acknowledged" if a.acknowledged else ""] for a in body.alerts],
+          ["severity", "code", "region", "kind", "target", "score", "path", "gap", "fired", "to", ""])  # fmt: skip
 
 
 @history_app.command("progress")

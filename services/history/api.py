@@ -1,5 +1,6 @@
 """The history query API (FastAPI, read-only): a region's scores over time against its masterplan path, the
-ranking as of a day, a region's alerts, the programme's progress, in JSON or CSV.
+ranking as of a day, a region's alerts, the alerts open now and one alert's transitions, the programme's
+progress, in JSON or CSV.
 
 - Every ``/v1`` answer is JSON by default and CSV with ``format=csv`` (or ``Accept: text/csv``), one row
   per point with the same figures and a header row naming them.
@@ -20,7 +21,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 import orjson
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, BeforeValidator
@@ -30,21 +31,25 @@ from schemas.masterplan import NATIONAL_MASTERPLAN_TARGET, NATIONAL_MASTERPLAN_T
 from schemas.programme import Programme
 from schemas.regions import RegionRegistry
 from services.history.api_models import (
+    AlertBody,
     AlertsBody,
     ErrorBody,
     FrameworkBody,
     FrameworksBody,
     Json,
+    OpenAlertsBody,
+    PlanBody,
     ProgrammeBody,
     RankingBody,
     SeriesBody,
+    alert_item,
     progress_point,
     ranked,
     series_point,
     transition,
 )
 from services.history.domain.periods import Resolution
-from services.history.domain.views import Progress, Transition
+from services.history.domain.views import AlertSummary, Progress, Transition
 from services.history.service.ports import DatabaseUnavailable
 from services.history.service.queries import HistoryQueries, QueryError, RegionSeries, RegionType, Standing
 from services.runtime import logs
@@ -136,6 +141,17 @@ class HistoryApi:
         return {"region": self.region_ref(code), "from": start, "to": end, "count": len(transitions),
                 "transitions": [transition(t) for t in transitions]}  # fmt: skip
 
+    def open_alerts_body(self, alerts: Sequence[AlertSummary]) -> Json:
+        """An OpenAlertsBody."""
+        return {"count": len(alerts),
+                "alerts": [alert_item(a, self.region_ref(a.latest.region_code)) for a in alerts]}  # fmt: skip
+
+    def alert_body(self, summary: AlertSummary, transitions: Sequence[Transition]) -> Json:
+        """An AlertBody."""
+        region = self.region_ref(summary.latest.region_code)
+        return {"alert_id": summary.latest.alert_id, "region": region, "open": summary.open,
+                "latest": alert_item(summary, region), "transitions": [transition(t) for t in transitions]}  # fmt: skip
+
     def programme_body(self, framework: str, resolution: Resolution, points: Sequence[Progress]) -> Json:
         """A ProgrammeBody."""
         return {
@@ -203,6 +219,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "A parameter is invalid (the body names it)."},
     429: {"model": ErrorBody, "description": "Rate limit reached; see Retry-After."},
     503: {"model": ErrorBody, "description": "The history database cannot be reached; retry."},
+}
+#: An alert id (24 hex digits as the alerts service makes them; any letters, digits and _ . : - but not a dot
+#: first, so that no id is a path segment like '..').
+AlertId = Annotated[
+    str, Path(description="The alert's id (AlertEvent.alert_id).", pattern=r"^[A-Za-z0-9_:-][A-Za-z0-9_.:-]{0,127}$")
+]
+ALERT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    404: {"model": ErrorBody, "description": "No alert with this id in the history store."},
 }
 CSV_TOO = {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv."}
 
@@ -292,6 +317,23 @@ def register(app: FastAPI) -> None:
         return json_answer(svc.ranking_body(st, province, region_type, level))
 
     @app.get(
+        "/v1/regions/{code}/plan",
+        response_model=PlanBody,
+        responses=ERRORS,
+        summary="A region's masterplan in force on a day: its milestones and programme status",
+    )
+    def region_plan(
+        request: Request,
+        code: str,
+        on: Annotated[Day | None, Query(description="The day (default: today, UTC).")] = None,
+    ) -> Response:
+        """The version of the region's plan the history store saw last on or before ``on`` (its earliest when
+        all came later): the milestones its path runs through, its basis, its programme status."""
+        svc = api(request)
+        day, plan = svc.queries.plan(code, on)
+        return json_answer({"region": svc.region_ref(code), "on": day, "plan": plan.model_dump(mode="json")})
+
+    @app.get(
         "/v1/regions/{code}/alerts",
         response_model=AlertsBody,
         responses={**ERRORS, 200: CSV_TOO},
@@ -312,7 +354,7 @@ def register(app: FastAPI) -> None:
         start_day, end_day, transitions = svc.queries.alerts(code, start, end, state, limit)
         if wants_csv(request, fmt):
             header = ["region_code", "at", "alert_id", "transition_id", "kind", "target", "state", "severity",
-                      "escalation", "current", "expected", "gap", "milestone_due", "summary"]  # fmt: skip
+                      "escalation", "current", "expected", "gap", "milestone_due", "summary", "remedy"]  # fmt: skip
             rows = [
                 [
                     code,
@@ -329,11 +371,63 @@ def register(app: FastAPI) -> None:
                     t.gap,
                     t.milestone_due,
                     t.summary,
+                    t.remedy,
                 ]
                 for t in transitions
             ]
             return csv_answer(header, rows, f"pantau-alerts-{code}-{start_day}-{end_day}.csv")
         return json_answer(svc.alerts_body(code, start_day, end_day, transitions))
+
+    @app.get(
+        "/v1/alerts",
+        response_model=OpenAlertsBody,
+        responses={**ERRORS, 200: CSV_TOO},
+        summary="The alerts open now (firing or acknowledged), most severe first; by province or region",
+    )
+    def open_alerts(
+        request: Request,
+        province: Annotated[str | None, Query(description="A province code, e.g. 32.", pattern=r"^\d{2}$")] = None,
+        region: Annotated[
+            str | None, Query(description="A kab/kota code, e.g. 32.73.", pattern=r"^\d{2}\.\d{2}$")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=5000, description="At most this many alerts.")] = 500,
+        fmt: FormatQ = None,
+    ) -> Response:
+        """Every alert whose newest transition is ``firing`` or ``acknowledged`` (``resolved`` closes one), as of
+        that transition: critical first, then warning, then info; within a severity the widest gap to the path
+        first, then by region code. ``acknowledged`` is true once anyone acknowledged the alert; ``fired_at`` is
+        when it first fired. With ``province`` and ``region``, the region's alerts if it is in the province."""
+        svc = api(request)
+        alerts = svc.queries.open_alerts(province, region, limit)
+        if wants_csv(request, fmt):
+            header = ["region_code", "region_name", "province_code", "alert_id", "kind", "target", "state",
+                      "severity", "escalation", "acknowledged", "fired_at", "at", "current", "expected", "gap",
+                      "milestone_due", "summary", "remedy"]  # fmt: skip
+            rows = []
+            for a in alerts:
+                t, reg = a.latest, svc.registry.get(a.latest.region_code)
+                rows.append([t.region_code, reg.name, reg.province_code, t.alert_id, t.kind, t.target, t.state,
+                             t.severity, t.escalation, a.acknowledged, a.fired_at.isoformat() if a.fired_at else None,
+                             t.at.isoformat(), t.current, t.expected, t.gap, t.milestone_due, t.summary,
+                             t.remedy])  # fmt: skip
+            return csv_answer(header, rows, f"pantau-open-alerts-{region or province or 'all'}.csv")
+        return json_answer(svc.open_alerts_body(alerts))
+
+    @app.get(
+        "/v1/alerts/{alert_id}",
+        response_model=AlertBody,
+        responses=ALERT_ERRORS,
+        summary="One alert: where it stands (open or not) and every transition of it, newest first",
+    )
+    def one_alert(
+        request: Request,
+        alert_id: AlertId,
+    ) -> Response:
+        """The alert as of its newest transition (``latest``, as ``/v1/alerts`` lists it), whether it is open,
+        and all its transitions (pending, firing, acknowledged, escalations, resolved), newest first."""
+        svc = api(request)
+        summary, transitions = svc.queries.alert(alert_id)
+        return json_answer(svc.alert_body(summary, transitions))
 
     @app.get(
         "/v1/programme/progress",

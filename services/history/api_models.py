@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.history.domain.views import Closing, Progress, Ranked, SeriesPoint, Transition
+from services.history.domain.views import AlertSummary, Closing, Progress, Ranked, SeriesPoint, Transition
 
 Score = Annotated[float, Field(ge=0, le=5)]
 
@@ -137,13 +137,22 @@ def ranked(r: Ranked, region: Json) -> Json:
     }  # fmt: skip
 
 
+class DriverBody(Body):
+    """An indicator that pulls the alert's target down (schemas/alerts.py Driver)."""
+
+    indicator_id: str
+    score: float | None = Field(description="The indicator's score (0-5; null: no data).")
+    weight: float = Field(description="Its weight in the target.")
+    pull: float = Field(description="Score points the target gains if this indicator reached 5.")
+
+
 class TransitionBody(Body):
     transition_id: str
     alert_id: str = Field(description="Stable for the alert: its transitions share it.")
     kind: str
     target: str = Field(description="A dimension id or 'index'.")
-    state: str = Field(description="firing, acknowledged or resolved")
-    severity: str
+    state: str = Field(description="pending, firing, acknowledged or resolved")
+    severity: str = Field(description="info, warning or critical")
     escalation: str = Field(description="Who the transition was addressed to.")
     at: datetime
     current: float | None = Field(description="The score (0-5) at the transition.")
@@ -151,6 +160,13 @@ class TransitionBody(Body):
     gap: float | None = Field(description="expected - current; above 0: behind.")
     milestone_due: str | None
     summary: str
+    drivers: list[DriverBody] = Field(description="The indicators pulling the target down, most first ([]: none).")
+    remedy: str = Field(description="What it would take to get back on the path ('': nothing said).")
+
+
+def _driver(d: Any) -> Json:
+    return {"indicator_id": d.get("indicator_id"), "score": d.get("score"), "weight": d.get("weight"),
+            "pull": d.get("pull")}  # fmt: skip
 
 
 def transition(t: Transition) -> Json:
@@ -158,6 +174,7 @@ def transition(t: Transition) -> Json:
         "transition_id": t.transition_id, "alert_id": t.alert_id, "kind": t.kind, "target": t.target,
         "state": t.state, "severity": t.severity, "escalation": t.escalation, "at": t.at, "current": t.current,
         "expected": t.expected, "gap": t.gap, "milestone_due": t.milestone_due, "summary": t.summary,
+        "drivers": [_driver(d) for d in t.drivers], "remedy": t.remedy,
     }  # fmt: skip
 
 
@@ -167,6 +184,60 @@ class AlertsBody(Body):
     to: date
     count: int
     transitions: list[TransitionBody] = Field(description="Newest first.")
+
+
+class AlertItem(Body):
+    """An alert as of its newest transition (its figures, drivers and remedy are that transition's)."""
+
+    alert_id: str = Field(description="Stable for one episode of the alert (see /v1/alerts/{alert_id}).")
+    region: RegionRef
+    kind: str = Field(description="behind_trajectory, milestone_missed, at_risk, data_stale or score_drop")
+    target: str = Field(description="A dimension id or 'index'.")
+    state: str = Field(description="The newest transition's: firing or acknowledged while open; resolved, pending.")
+    severity: str = Field(description="info, warning or critical")
+    escalation: str = Field(description="Who the newest transition was addressed to (region, province, national).")
+    acknowledged: bool = Field(description="Someone acknowledged it (now or earlier in the episode).")
+    fired_at: datetime | None = Field(description="When it first fired (null: it never did, e.g. pending).")
+    at: datetime = Field(description="The newest transition's time.")
+    current: float | None = Field(description="The score (0-5) at the newest transition.")
+    expected: float | None = Field(description="The masterplan path's value (0-5) then.")
+    gap: float | None = Field(description="expected - current; above 0: behind.")
+    milestone_due: str | None
+    summary: str
+    drivers: list[DriverBody] = Field(description="The indicators pulling the target down, most first.")
+    remedy: str = Field(description="What it would take to get back on the path ('': nothing said).")
+
+
+def alert_item(a: AlertSummary, region: Json) -> Json:
+    t = a.latest
+    return {
+        "alert_id": t.alert_id, "region": region, "kind": t.kind, "target": t.target, "state": t.state,
+        "severity": t.severity, "escalation": t.escalation, "acknowledged": a.acknowledged, "fired_at": a.fired_at,
+        "at": t.at, "current": t.current, "expected": t.expected, "gap": t.gap, "milestone_due": t.milestone_due,
+        "summary": t.summary, "drivers": [_driver(d) for d in t.drivers], "remedy": t.remedy,
+    }  # fmt: skip
+
+
+class OpenAlertsBody(Body):
+    count: int = Field(description="Alerts listed.")
+    alerts: list[AlertItem] = Field(
+        description="Open alerts: critical first, then warning, info; then the widest gap; then by region code."
+    )
+
+
+class PlanBody(Body):
+    region: RegionRef
+    on: date = Field(description="The day the plan is in force on.")
+    plan: dict[str, Any] = Field(description="The masterplan (schemas/masterplan.py Masterplan): its milestones, "
+                                 "basis (national_default or region) and programme status.")  # fmt: skip
+
+
+class AlertBody(Body):
+    alert_id: str
+    region: RegionRef
+    open: bool = Field(description="Its newest transition is firing or acknowledged (resolved closes it).")
+    latest: AlertItem
+    transitions: list[TransitionBody] = Field(description="Every transition of the alert, newest first.")
 
 
 class ProgressPoint(Body):

@@ -52,6 +52,8 @@ class FrameworkRange:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
+    """One stored AlertEvent (``drivers``: its Driver objects as published, ``remedy`` "" when it has none)."""
+
     transition_id: str
     alert_id: str
     kind: str
@@ -65,6 +67,40 @@ class Transition:
     gap: float | None
     milestone_due: str | None
     summary: str
+    region_code: str = ""
+    drivers: tuple[Mapping[str, Any], ...] = ()
+    remedy: str = ""
+
+
+#: An alert is open while its newest transition is one of these (``resolved`` closes it; ``pending`` has not fired).
+OPEN_STATES = ("firing", "acknowledged")
+#: Severities, most severe first (schemas/alerts.py Severity).
+SEVERITY_ORDER = ("critical", "warning", "info")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSummary:
+    """An alert (one episode, one ``alert_id``) as of its newest transition.
+
+    ``fired_at``: its first ``firing`` transition (None: it never fired, e.g. pending and cancelled);
+    ``acknowledged``: it is acknowledged now, or was at some point of the episode (a firing transition
+    after an acknowledgement, such as a move to another severity band, does not undo it).
+    """
+
+    latest: Transition
+    fired_at: datetime | None
+    acknowledged: bool
+
+    @property
+    def open(self) -> bool:
+        return self.latest.state in OPEN_STATES
+
+
+def summarise(transitions: Sequence[Transition]) -> AlertSummary:
+    """An alert's summary from all its transitions, newest first."""
+    fired = [t.at for t in transitions if t.state == "firing"]
+    return AlertSummary(transitions[0], min(fired) if fired else None,
+                        any(t.state == "acknowledged" for t in transitions))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

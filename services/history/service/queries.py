@@ -24,6 +24,7 @@ from services.history.domain.periods import Resolution, count, periods
 from services.history.domain.rows import BadRecord, split_framework
 from services.history.domain.views import (
     Aggregate,
+    AlertSummary,
     Closing,
     FrameworkRange,
     PlanBook,
@@ -36,6 +37,7 @@ from services.history.domain.views import (
     progress,
     ranking,
     series,
+    summarise,
 )
 from services.runtime import logs
 
@@ -59,9 +61,12 @@ class Reads(Protocol):
     ) -> dict[date, Aggregate]: ...
     def latest_on(self, codes: Sequence[str], framework: tuple[str, str], on: date) -> list[Closing]: ...
     def frameworks(self) -> list[FrameworkRange]: ...
+    def day_span(self) -> tuple[date, date] | None: ...
     def transitions(
         self, region: str, since: datetime, before: datetime, state: str | None, limit: int
     ) -> list[Transition]: ...
+    def alert(self, alert_id: str) -> list[Transition]: ...
+    def open_alerts(self, province: str | None, region: str | None, limit: int) -> list[AlertSummary]: ...
     def plans(self, since: datetime | None = None) -> list[PlanVersion]: ...
     def ping(self) -> None: ...
 
@@ -193,6 +198,15 @@ class HistoryQueries:
         }  # fmt: skip
         return Standing(on, key, ranking(closings, on, self.plans(), keep), total=len(closings))
 
+    def plan(self, code: str, on: date | None) -> tuple[date, Masterplan]:
+        """The region's plan in force on ``on`` (default today): the version the history store saw last by then."""
+        self.region(code)
+        day = on or datetime.now(UTC).date()
+        path = self.plans().path_on(code, day)
+        if path is None:
+            raise QueryError(404, "no_plan", f"the history store holds no masterplan for {code}", "code")
+        return day, path.plan
+
     def alerts(
         self, code: str, start: date | None, end: date | None, state: str | None, limit: int
     ) -> tuple[date, date, list[Transition]]:
@@ -201,6 +215,28 @@ class HistoryQueries:
         # The region's own days: from the start of ``start`` to the end of ``end`` on its local clock.
         since, before = local_midnight(start, region), local_midnight(end + timedelta(days=1), region)
         return start, end, self.reads.transitions(region, since, before, state, limit)
+
+    def open_alerts(self, province: str | None, region: str | None, limit: int) -> list[AlertSummary]:
+        """The alerts open now (their newest transition firing or acknowledged), in the province and the region
+        when given (both: the region if it is in the province), most severe first, then the widest gap."""
+        if province is not None and province not in self.registry.provinces:
+            raise QueryError(404, "unknown_province", f"no province has the code {province!r} (e.g. 32)", "province")
+        if region is not None and region not in self.registry:
+            raise QueryError(404, "unknown_region", f"no kabupaten/kota has the code {region!r} (e.g. 32.73)",
+                             "region")  # fmt: skip
+        found = self.reads.open_alerts(province, region, limit)
+        unknown = {a.latest.region_code for a in found if a.latest.region_code not in self.registry}
+        if unknown:  # stored under another registry: listed nowhere rather than failing the whole list
+            log.warning("history.alerts_of_unknown_regions", regions=sorted(unknown))
+            found = [a for a in found if a.latest.region_code not in unknown]
+        return found
+
+    def alert(self, alert_id: str) -> tuple[AlertSummary, list[Transition]]:
+        """One alert as of its newest transition, and all its transitions, newest first."""
+        transitions = self.reads.alert(alert_id)
+        if not transitions:
+            raise QueryError(404, "unknown_alert", f"no alert {alert_id!r} in the history store", "alert_id")
+        return summarise(transitions), transitions
 
     def programme(
         self, start: date | None, end: date | None, resolution: Resolution, framework: str | None = None
@@ -211,8 +247,20 @@ class HistoryQueries:
         start, end = self._dates(start, end, resolution)
         codes = sorted(self.registry.regions)
         book = self.plans()
-        out = [progress(p, self.reads.latest_on(codes, fw, p.until), book, self.levels)
-               for p in periods(start, end, resolution)]  # fmt: skip
+        # Every region as of a day before the first stored day is nobody, and as of a day after the last one is
+        # as of the last: only the periods in between are read (a range of centuries is a few queries).
+        span = self.reads.day_span()
+        after: list[Closing] | None = None
+        out = []
+        for p in periods(start, end, resolution):
+            if span is None or p.until < span[0]:
+                closings: list[Closing] = []
+            elif p.until >= span[1]:
+                after = self.reads.latest_on(codes, fw, span[1]) if after is None else after
+                closings = after
+            else:
+                closings = self.reads.latest_on(codes, fw, p.until)
+            out.append(progress(p, closings, book, self.levels))
         return key, out
 
     def frameworks(self) -> list[FrameworkRange]:
