@@ -36,6 +36,10 @@ class WebSettings(ServiceSettings):
         default=None, description="name:password,... : only these viewers may read the scores (HTTP Basic)."
     )
     timeout_s: float = Field(default=5.0, gt=0, description="Per request to a service behind the pages.")
+    alerts_timeout_s: float = Field(
+        default=20.0, gt=0, description="Per request to the alerts service: an alert's state and its button (a person "
+        "waits for the answer; a busy worker may take seconds).",
+    )
     cache_s: float = Field(default=30.0, ge=0, description="How long today's figures are reused between pages.")
     past_cache_s: float = Field(default=600.0, ge=0, description="How long figures of a past day are reused.")
     baseline_year: int = Field(default=2024, ge=2000, description="First year of a region's chart.")

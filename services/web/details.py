@@ -211,13 +211,17 @@ def alert_row(item: Json, framework: Framework, msg: Messages) -> AlertRow:
     return AlertRow(
         alert_id=item["alert_id"], href=alert_href(item["alert_id"]), region_code=region["code"],
         region_name=region["name"], region_href=f"/wilayah/{region['code']}",
-        headline=msg("alert.headline", kind=language.KINDS[msg.lang].get(kind, kind), target=target_words),
+        headline=_capital(msg("alert.headline", kind=language.KINDS[msg.lang].get(kind, kind), target=target_words)),
         kind=kind, severity=item["severity"], severity_text=language.SEVERITIES[msg.lang].get(item["severity"], ""),
         state_text=str(language.STATES[msg.lang].get(item["state"], item["state"])),
         acknowledged=bool(item.get("acknowledged")) or item["state"] == "acknowledged",
         fired_text=_moment(item.get("fired_at") or item["at"], region["province_code"], msg),
         figures=tuple(figures), drivers=drivers, remedy=remedy, open=is_open,
     )  # fmt: skip
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def alert_rows(items: Iterable[Json], framework: Framework, msg: Messages) -> tuple[AlertRow, ...]:

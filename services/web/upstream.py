@@ -210,7 +210,8 @@ class Upstream:
         url = f"{self.settings.alerts_url}/{path}/{quote(alert_id, safe='')}"
         try:
             r = await self.client.get(url, params={"token": token} if token else None,
-                                      headers={"Accept": "application/json"})  # fmt: skip
+                                      headers={"Accept": "application/json"},
+                                      timeout=self.settings.alerts_timeout_s)  # fmt: skip
             body = orjson.loads(r.content)
         except httpx.HTTPError as exc:
             raise Unavailable("alerts", f"cannot be reached ({type(exc).__name__})") from None
@@ -228,7 +229,8 @@ class Upstream:
         """Forward the button to the alerts service, which checks the token and records the acknowledgement."""
         url = f"{self.settings.alerts_url}/ack/{quote(alert_id, safe='')}"
         try:
-            r = await self.client.post(url, data={"token": token}, headers={"Accept": "application/json"})
+            r = await self.client.post(url, data={"token": token}, headers={"Accept": "application/json"},
+                                       timeout=self.settings.alerts_timeout_s)  # fmt: skip
         except httpx.HTTPError as exc:
             raise Unavailable("alerts", f"cannot be reached ({type(exc).__name__})") from None
         try:

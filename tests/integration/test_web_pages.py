@@ -282,7 +282,7 @@ def test_the_card_shows_the_dimensions_the_chart_the_plan_and_the_alert(site: Si
     alerts = p.locator("ul.alerts li.alert")
     assert alerts.count() == 1
     text = alerts.inner_text()
-    assert "Tertinggal dari jalur: ekonomi" in text or "tertinggal dari jalur: ekonomi" in text
+    assert "Tertinggal dari jalur: ekonomi" in text
     assert "Selisih terhadap jalur (poin)" in text and "+0,90" in text
     assert "Naikkan skor ekonomi sebesar 0,90 poin" in text
     # The programme: cohort 2017, the masterplan adopted on 1 March 2018, the region's own plan.

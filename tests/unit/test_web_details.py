@@ -284,7 +284,7 @@ def test_an_alert_row_in_indonesian() -> None:
     row = details.alert_row(alert_item(), FRAMEWORK, ID)
     assert (row.alert_id, row.href) == ("al-3273-economy-behind", "/peringatan/al-3273-economy-behind")
     assert (row.region_code, row.region_name, row.region_href) == ("32.73", "Kota Bandung", "/wilayah/32.73")
-    assert row.headline == "tertinggal dari jalur: ekonomi"
+    assert row.headline == "Tertinggal dari jalur: ekonomi"
     assert (row.kind, row.severity, row.severity_text, row.state_text) == ("behind_trajectory", "warning",
                                                                            "waspada", "aktif")  # fmt: skip
     assert (row.acknowledged, row.open) == (False, True)
@@ -303,7 +303,7 @@ def test_an_alert_row_in_indonesian() -> None:
 
 def test_an_alert_row_in_english() -> None:
     row = details.alert_row(alert_item(), FRAMEWORK, EN)
-    assert row.headline == "behind trajectory: Smart Economy"
+    assert row.headline == "Behind trajectory: Smart Economy"
     assert (row.severity_text, row.state_text) == ("warning", "firing")
     assert row.fired_text == "1 December 2026 at 15:00 WIB"
     assert row.figures == (
@@ -325,7 +325,7 @@ def test_the_remedy_names_every_lever_and_the_index_target() -> None:
         {"indicator_id": "ECO_UNEMPLOYMENT_RATE", "score": 2.5, "weight": 1.0, "pull": 0.35},
     ])  # fmt: skip
     row = details.alert_row(item, FRAMEWORK, ID)
-    assert row.headline == "tonggak capaian terlewat: indeks kematangan"
+    assert row.headline == "Tonggak capaian terlewat: indeks kematangan"
     assert row.figures[0] == ("Skor indeks kematangan sekarang (0-5)", "2,58")
     assert row.remedy == (
         "Naikkan skor indeks kematangan sebesar 1,05 poin untuk memenuhi target tonggak yang telah lewat. Indikator "
@@ -395,7 +395,7 @@ def stale_item(**changes: Any) -> dict[str, Any]:
 
 def test_a_data_stale_alert_gives_the_minimum_coverage_as_a_percent_and_no_gap() -> None:
     row = details.alert_row(stale_item(), FRAMEWORK, ID)
-    assert row.headline == "data kedaluwarsa: tata kelola"
+    assert row.headline == "Data kedaluwarsa: tata kelola"
     figures = dict(row.figures)
     assert figures["Cakupan data minimum"] == "50%"
     assert "Selisih terhadap jalur (poin)" not in figures
