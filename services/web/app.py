@@ -20,7 +20,7 @@ import datetime as dt
 import gzip
 import hmac
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +47,7 @@ from services.web.chart import chart_rows, history_chart
 from services.web.config import Lang, WebSettings
 from services.web.map import BOUNDARIES, build_map, default_boundaries, national_map, render_map
 from services.web.messages import LANGUAGES, Messages, messages
-from services.web.upstream import AckAnswer, LiveAlert, NotFound, Unavailable, Upstream
+from services.web.upstream import AckAnswer, LiveAlert, NotFound, TtlCache, Unavailable, Upstream
 
 log = logs.get("pantau.web")
 HERE = Path(__file__).parent
@@ -117,6 +117,8 @@ class Site:
     env: Environment = field(init=False)
     by_slug: dict[str, str] = field(init=False)
     province_maps: dict[str, Any] = field(init=False, default_factory=dict)
+    #: Rendered pages (compressed, ~0.2 MB for the national one): a few dozen at most.
+    pages: TtlCache = field(init=False, default_factory=lambda: TtlCache(max_entries=64))
 
     def __post_init__(self) -> None:
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
@@ -146,23 +148,28 @@ class Site:
             response.set_cookie("lang", request.state.msg.lang, max_age=365 * 86400, samesite="lax", httponly=True)
         return response
 
-    async def cached(self, request: Request, build: Callable[[], Awaitable[str]]) -> Response:
+    async def cached(self, request: Request, key: Hashable, build: Callable[[], Awaitable[str]]) -> Response:
         """A page built from figures that change only when the cache of the upstream answers does: kept
-        rendered (and compressed) for ``WEB_CACHE_S`` per address and language, built once for the
-        concurrent readers that ask for it meanwhile."""
-        key = ("page", request.url.path, request.state.msg.lang, tuple(sorted(request.query_params.items())))
+        compressed for ``WEB_CACHE_S`` per ``key`` (the page, its language and its parsed parameters: an
+        address with anything else added is the same page), built once for the concurrent readers that ask
+        for it meanwhile. Compression runs off the event loop."""
 
-        async def render() -> tuple[bytes, bytes]:
+        async def render() -> bytes:
             body = (await build()).encode()
-            return body, gzip.compress(body, compresslevel=6, mtime=0)
+            return await asyncio.to_thread(lambda: gzip.compress(body, compresslevel=6, mtime=0))
 
-        plain, packed = await self.upstream.cache.get(key, self.settings.cache_s, render)
+        packed = await self.pages.get((key, request.state.msg.lang), self.settings.cache_s, render)
         if "gzip" in request.headers.get("accept-encoding", ""):
             response = Response(packed, media_type="text/html; charset=utf-8",
                                 headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})  # fmt: skip
         else:
-            response = HTMLResponse(plain, headers={"Vary": "Accept-Encoding"})
+            response = HTMLResponse(gzip.decompress(packed), headers={"Vary": "Accept-Encoding"})
         return self.respond(request, response)
+
+    def forget(self) -> None:
+        """Drop every kept answer and page (after an acknowledgement: the pages show it at once)."""
+        self.upstream.cache.clear()
+        self.pages.clear()
 
 
 def region_ref(registry: RegionRegistry, code: str) -> Mapping[str, str]:
@@ -179,7 +186,7 @@ def slug(name: str) -> str:
 
 def switch_url(request: Request, lang: Lang) -> str:
     other = "en" if lang == "id" else "id"
-    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    query = {k: v for k, v in request.query_params.items() if k in (*PAGE_PARAMS, "token") and v}  # an ack link's too
     return f"{request.url.path}?{urlencode({**query, 'lang': other})}"
 
 
@@ -293,16 +300,21 @@ def create_app(site: Site) -> FastAPI:
 
         async def build() -> str:
             now, month, year, progress = await national_bodies(site, on)
-            page = views.national_page(today=now, month_ago=month, year_ago=year, progress=progress,
-                                       programme=site.programme, registry=site.registry, framework=site.framework,
-                                       msg=msg, chosen=chosen, measure=measure)  # fmt: skip
-            drawn = render_map(page.map, label=msg("map.label.national", measure=msg(f"measure.{measure}")),
-                               missing=views.map_missing(site.registry, msg))  # fmt: skip
-            return site.html(request, "national.html.j2", p=page, map_svg=drawn, provinces=site.registry.provinces,
-                             measures=views.MEASURES, query=_query(request),
-                             export=_export_query(on, msg.lang))  # fmt: skip
 
-        return await site.cached(request, build)
+            def draw() -> str:  # about 150 ms of CPU for 514 rows and shapes: off the event loop
+                page = views.national_page(today=now, month_ago=month, year_ago=year, progress=progress,
+                                           programme=site.programme, registry=site.registry,
+                                           framework=site.framework, msg=msg, chosen=chosen,
+                                           measure=measure)  # fmt: skip
+                drawn = render_map(page.map, label=msg("map.label.national", measure=msg(f"measure.{measure}")),
+                                   missing=views.map_missing(site.registry, msg))  # fmt: skip
+                return site.html(request, "national.html.j2", p=page, map_svg=drawn,
+                                 provinces=site.registry.provinces, measures=views.MEASURES, query=_query(request),
+                                 export=_export_query(on, msg.lang))  # fmt: skip
+
+            return await asyncio.to_thread(draw)
+
+        return await site.cached(request, ("national", on, chosen, measure), build)
 
     @app.get("/provinsi/{code}", response_class=HTMLResponse)
     async def provinsi(request: Request, code: str) -> Response:
@@ -315,18 +327,22 @@ def create_app(site: Site) -> FastAPI:
             (now, month, year, _progress), alerts = await asyncio.gather(
                 national_bodies(site, None), site.upstream.open_alerts(province=code)
             )
-            rows = views.ranking_rows(now, month, year, msg, site.registry)
-            page = views.province_page(code, rows, site.registry, msg, chosen, measure)
-            drawn = render_map(page.map, label=msg("map.label.province", name=page.summary.name,
-                                                    measure=msg(f"measure.{measure}")),
-                               missing=views.map_missing(site.registry, msg),
-                               geometry=site.province_map(code))  # fmt: skip
-            return site.html(request, "province.html.j2", p=page, map_svg=drawn, measure=measure,
-                             measures=views.MEASURES, legend=views.legend(measure, site.framework, msg),
-                             alerts=details.open_alerts(alerts["alerts"], site.framework, msg),
-                             chosen=page_filter(chosen), query=_query(request))  # fmt: skip
 
-        return await site.cached(request, build)
+            def draw() -> str:
+                rows = views.ranking_rows(now, month, year, msg, site.registry)
+                page = views.province_page(code, rows, site.registry, msg, chosen, measure)
+                drawn = render_map(page.map, label=msg("map.label.province", name=page.summary.name,
+                                                        measure=msg(f"measure.{measure}")),
+                                   missing=views.map_missing(site.registry, msg),
+                                   geometry=site.province_map(code))  # fmt: skip
+                return site.html(request, "province.html.j2", p=page, map_svg=drawn, measure=measure,
+                                 measures=views.MEASURES, legend=views.legend(measure, site.framework, msg),
+                                 alerts=details.open_alerts(alerts["alerts"], site.framework, msg),
+                                 chosen=page_filter(chosen), query=_query(request))  # fmt: skip
+
+            return await asyncio.to_thread(draw)
+
+        return await site.cached(request, ("province", code, chosen, measure), build)
 
     @app.get("/wilayah/{code}", response_class=HTMLResponse)
     async def wilayah(request: Request, code: str) -> Response:
@@ -336,18 +352,22 @@ def create_app(site: Site) -> FastAPI:
         if code not in site.registry.regions:
             raise PageError(404, "error.no_region", code=code[:20])
         start, end = dt.date(site.settings.baseline_year, 1, 1), dt.date(site.settings.target_year, 12, 31)
-        series, alerts, plan_body, score = await asyncio.gather(
-            site.upstream.series(code, start, end), site.upstream.open_alerts(region=code), site.upstream.plan(code),
-            optional(site.upstream.score(code)),
-        )  # fmt: skip
-        plan = Masterplan.model_validate(plan_body["plan"]) if plan_body else None
-        card = views.region_card(series, site.framework, msg, plan, site.programme)
-        indicators = None if not isinstance(score, Mapping) else details.indicators(score, site.framework, msg)
-        return site.render(request, "region.html.j2", c=card, chart=history_chart(card, msg),
-                           chart_rows=chart_rows(card, msg), indicators=indicators, scoring_down=score is False,
-                           alerts=details.open_alerts(alerts["alerts"], site.framework, msg), plan=plan,
-                           programme_status=plan.programme if plan else None, region=site.registry.get(code),
-                           export_from=start.isoformat(), export_to=today().isoformat())  # fmt: skip
+
+        async def build() -> str:
+            series, alerts, plan_body, score = await asyncio.gather(
+                site.upstream.series(code, start, end), site.upstream.open_alerts(region=code),
+                site.upstream.plan(code), optional(site.upstream.score(code)),
+            )  # fmt: skip
+            plan = Masterplan.model_validate(plan_body["plan"]) if plan_body else None
+            card = views.region_card(series, site.framework, msg, plan, site.programme)
+            indicators = None if not isinstance(score, Mapping) else details.indicators(score, site.framework, msg)
+            return site.html(request, "region.html.j2", c=card, chart=history_chart(card, msg),
+                             chart_rows=chart_rows(card, msg), indicators=indicators, scoring_down=score is False,
+                             alerts=details.open_alerts(alerts["alerts"], site.framework, msg), plan=plan,
+                             programme_status=plan.programme if plan else None, region=site.registry.get(code),
+                             export_from=start.isoformat(), export_to=today().isoformat())  # fmt: skip
+
+        return await site.cached(request, ("card", code), build)
 
     def by_name(request: Request, name: str) -> Response:
         code = site.by_slug.get(slug(name))
@@ -450,7 +470,7 @@ def create_app(site: Site) -> FastAPI:
                 )
             raise PageError(403, "ack.invalid")
         answer: AckAnswer = await site.upstream.acknowledge(alert_id, token)
-        site.upstream.cache.clear()  # the card and the lists show the acknowledgement at once
+        site.forget()  # the card and the lists show the acknowledgement at once
         log.info("web.acknowledge", alert_id=alert_id, outcome=answer.outcome)
         if wants_json(request):  # a ticketing system posting a webhook's ack_url: the alerts service's answer
             return Response(orjson.dumps(answer.body), status_code=answer.status, media_type="application/json")
@@ -518,8 +538,12 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
+#: The parameters of the pages (others are ignored: not echoed in links, not part of a cached page's key).
+PAGE_PARAMS: Final = ("q", "province", "type", "level", "on", "measure")
+
+
 def _query(request: Request) -> Mapping[str, str]:
-    return dict(request.query_params)
+    return {k: v for k, v in request.query_params.items() if k in PAGE_PARAMS and v}
 
 
 def _export_query(on: dt.date | None, lang: str) -> str:

@@ -37,7 +37,9 @@ class WebSettings(ServiceSettings):
     )
     timeout_s: float = Field(default=5.0, gt=0, description="Per request to a service behind the pages.")
     alerts_timeout_s: float = Field(
-        default=20.0, gt=0, description="Per request to the alerts service: an alert's state and its button (a person "
+        default=20.0,
+        gt=0,
+        description="Per request to the alerts service: an alert's state and its button (a person "
         "waits for the answer; a busy worker may take seconds).",
     )
     cache_s: float = Field(default=30.0, ge=0, description="How long today's figures are reused between pages.")

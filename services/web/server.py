@@ -6,6 +6,7 @@ Slow and greedy clients are cut off as at the APIs (services/runtime/http_guard.
 from __future__ import annotations
 
 import gc
+import logging
 import signal
 
 import uvicorn
@@ -28,6 +29,7 @@ def build_site(settings: WebSettings) -> Site:
 
 def serve(settings: WebSettings, log_format: str = "auto") -> None:
     logs.configure(settings.log_level, log_format)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request to the services behind: not news
     site = build_site(settings)
     gc.freeze()  # the map, the registry and the framework live for ever
     protocol = guarded_protocol(header_timeout=10.0, body_timeout=10.0, max_head_bytes=16_384, max_connections=512,

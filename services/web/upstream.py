@@ -121,7 +121,7 @@ class Upstream:
                                                   limits=httpx.Limits(max_connections=64))  # fmt: skip
         key = settings.history_api_key
         self._history_headers = {"X-API-Key": key.get_secret_value()} if key else {}
-        self.cache = TtlCache()
+        self.cache = TtlCache(max_entries=4096)  # three answers per card of 514 regions, the rankings, alerts
 
     async def close(self) -> None:
         await self.client.aclose()

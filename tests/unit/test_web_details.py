@@ -580,12 +580,14 @@ def test_region_ref_is_the_history_apis_region() -> None:
         region_ref(default_registry(), "99.99")
 
 
-def test_switch_url_keeps_the_query_and_flips_the_language() -> None:
-    r = request(b"a=1&lang=id")
-    assert switch_url(r, "id") == "/x?a=1&lang=en"
-    assert switch_url(r, "en") == "/x?a=1&lang=id"
+def test_switch_url_keeps_the_pages_query_and_flips_the_language() -> None:
+    r = request(b"q=a&lang=id")
+    assert switch_url(r, "id") == "/x?q=a&lang=en"
+    assert switch_url(r, "en") == "/x?q=a&lang=id"
     assert switch_url(request(), "id") == "/x?lang=en"
-    assert switch_url(request(b"lang=en&a=1"), "en") == "/x?a=1&lang=id"  # the language goes last
+    assert switch_url(request(b"lang=en&q=a"), "en") == "/x?q=a&lang=id"  # the language goes last
+    assert switch_url(request(b"x=evil&q=a&_=1"), "id") == "/x?q=a&lang=en"  # what the pages do not read is dropped
+    assert switch_url(request(b"token=abc.def"), "id") == "/x?token=abc.def&lang=en"  # an ack link keeps its token
     assert switch_url(request(b"q=kota+bandung&province=32", path="/provinsi/32"), "en") == (
         "/provinsi/32?q=kota+bandung&province=32&lang=id"
     )
