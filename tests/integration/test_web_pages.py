@@ -410,3 +410,37 @@ def test_the_scores_can_be_restricted_and_a_service_down_is_a_friendly_503(site:
     finally:
         assert proc.stop() == 0
     assert json.loads(requests.get(site.url + "/healthz", timeout=5).text)["status"] == "ok"
+
+
+def test_a_broken_answer_behind_the_page_is_a_friendly_500(tmp_path: Path) -> None:
+    """A service that answers nonsense (200 with a JSON list where a ranking belongs): the page fails on the
+    server, the reader gets the 500 page in their language, the log has the error with its cause."""
+    import http.server
+    import threading
+
+    class Nonsense(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"[]"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Nonsense)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url, proc = start_web(tmp_path, f"http://127.0.0.1:{server.server_address[1]}")
+        try:
+            for lang, title in (("id", "Kesalahan pada server"), ("en", "Server error")):
+                r = requests.get(url + "/", params={"lang": lang}, timeout=30)
+                assert r.status_code == 500 and f"<h1>{title}</h1>" in r.text, r.text[:500]
+                assert "Traceback" not in r.text and "TypeError" not in r.text and "KeyError" not in r.text
+        finally:
+            assert proc.stop() == 0
+        assert '"event": "web.page_failed"' in proc.log.read_text(errors="replace")
+    finally:
+        server.shutdown()
