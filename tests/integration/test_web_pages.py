@@ -444,3 +444,17 @@ def test_a_broken_answer_behind_the_page_is_a_friendly_500(tmp_path: Path) -> No
         assert '"event": "web.page_failed"' in proc.log.read_text(errors="replace")
     finally:
         server.shutdown()
+
+
+def test_the_button_with_the_alerts_service_down_is_a_503_page_that_says_so(site: Site, page: Watched) -> None:
+    """The acknowledge button's form reaches the page; the alerts service behind it (not running here) is
+    named in a 503 page, and nothing claims the alert was acknowledged."""
+    p = page.page
+    response = p.goto(f"{site.url}/peringatan/{ALERT_ID}?token=any.token")
+    assert response is not None and response.status == 200
+    p.get_by_role("button", name="Akui peringatan ini").click()
+    p.wait_for_load_state()
+    assert p.locator("h1").inner_text() == "Layanan sedang tidak tersedia"
+    assert "alerts" in p.locator("main").inner_text() and "diakui" not in p.locator("main").inner_text()
+    r = requests.post(f"{site.url}/ack/{ALERT_ID}", headers={"Accept": "application/json"}, timeout=10)
+    assert r.status_code == 403 and "token" in r.json()["error"]  # a ticketing system without the link's token
