@@ -36,6 +36,12 @@ class WebSettings(ServiceSettings):
         default=None, description="name:password,... : only these viewers may read the scores (HTTP Basic)."
     )
     timeout_s: float = Field(default=5.0, gt=0, description="Per request to a service behind the pages.")
+    alerts_page_timeout_s: float = Field(
+        default=8.0,
+        gt=0,
+        description="How long an alert's page waits for the alerts service (then it shows the "
+        "history's copy, without the escalation).",
+    )
     alerts_timeout_s: float = Field(
         default=20.0,
         gt=0,

@@ -205,13 +205,14 @@ class Upstream:
 
     # ----------------------------------------------------------------------------- alerts
     async def live_alert(self, alert_id: str, token: str | None) -> LiveAlert:
-        """The alert as the alerts worker holding it knows it now (with ``token``: the link checked too)."""
+        """The alert as the alerts worker holding it knows it now (with ``token``: the link checked too).
+        A page waits for it at most ``WEB_ALERTS_PAGE_TIMEOUT_S``, then shows what the history has."""
         path = "ack" if token else "alerts"
         url = f"{self.settings.alerts_url}/{path}/{quote(alert_id, safe='')}"
         try:
             r = await self.client.get(url, params={"token": token} if token else None,
                                       headers={"Accept": "application/json"},
-                                      timeout=self.settings.alerts_timeout_s)  # fmt: skip
+                                      timeout=self.settings.alerts_page_timeout_s)  # fmt: skip
             body = orjson.loads(r.content)
         except httpx.HTTPError as exc:
             raise Unavailable("alerts", f"cannot be reached ({type(exc).__name__})") from None
