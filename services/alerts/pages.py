@@ -132,6 +132,15 @@ class OpenAlert:
 _LEVELS = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
 
 
+def next_escalation(held: OpenAlert) -> tuple[EscalationLevel, dt.datetime] | None:
+    """Whom an unacknowledged alert escalates to next, and when (None: acknowledged, or at the last level)."""
+    index = _LEVELS.index(held.level)
+    if held.acked or index + 1 >= len(_LEVELS):
+        return None
+    return _LEVELS[index + 1], dt.datetime.fromtimestamp(
+        held.fired_at + held.escalate_after.total_seconds() * (index + 1), dt.UTC)  # fmt: skip
+
+
 class Pages:
     """Renders the pages in one of the two languages."""
 
@@ -172,13 +181,11 @@ class Pages:
         escalation, next_step = "", ""
         if held is not None:
             escalation = w["acked"] if held.acked else w[f"escalation.{held.level.value}"]
-            index = _LEVELS.index(held.level)
-            if not held.acked and index + 1 < len(_LEVELS):
-                at = dt.datetime.fromtimestamp(
-                    held.fired_at + held.escalate_after.total_seconds() * (index + 1), dt.UTC
-                )
+            following = next_escalation(held)
+            if following is not None:
+                level, at = following
                 next_step = w["escalation.next"].format(
-                    level=m.LEVELS[lang][_LEVELS[index + 1].value], at=moment(at, held.alert.province_code, lang)
+                    level=m.LEVELS[lang][level.value], at=moment(at, held.alert.province_code, lang)
                 )
         body = self.env.get_template("alert.html.j2").render(
             lang=lang, w=w, t=m.LABELS[lang], f=facts, held=held, escalation=escalation, next_step=next_step,

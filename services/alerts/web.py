@@ -15,17 +15,15 @@ from typing import Any
 from faust.web import Request, Response, View
 from prometheus_client import generate_latest
 
-from schemas.alerts import EscalationLevel
 from services.alerts.bootstrap import AlertsService
 from services.alerts.notify import AckTokenError
-from services.alerts.pages import SECURITY_HEADERS, STATIC, Language, OpenAlert, language
+from services.alerts.pages import SECURITY_HEADERS, STATIC, Language, OpenAlert, language, next_escalation
 from services.alerts.service.acknowledgements import Acked, NotOpen, token_problem
 from services.alerts.store import STATE_TABLE
 from services.runtime import logs
 
 log = logs.get("pantau.alerts")
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4"
-ESCALATION_ORDER = [EscalationLevel.REGION, EscalationLevel.PROVINCE, EscalationLevel.NATIONAL]
 STYLESHEET = (STATIC / "pantau.css").read_bytes()
 
 
@@ -160,11 +158,8 @@ def alert_state(held: OpenAlert | None, region: str | None) -> dict[str, Any]:
     if held is None:  # the worker holding the region did not answer: only the link's region is known
         return {"alert": None, "region": region}
     fired = dt.datetime.fromtimestamp(held.fired_at, dt.UTC)
-    index = ESCALATION_ORDER.index(held.level)
-    following = None
-    if not held.acked and index + 1 < len(ESCALATION_ORDER):
-        at = fired + held.escalate_after * (index + 1)
-        following = {"level": ESCALATION_ORDER[index + 1].value, "at": at.isoformat()}
+    step = next_escalation(held)
+    following = None if step is None else {"level": step[0].value, "at": step[1].isoformat()}
     return {"alert": held.alert.model_dump(mode="json"), "region": held.alert.region_code, "level": held.level.value,
             "acked": held.acked, "fired_at": fired.isoformat(), "next_escalation": following}  # fmt: skip
 

@@ -258,7 +258,12 @@ def create_app(site: Site) -> FastAPI:
             response: Response = error_page(site, request, PageError(401, "error.restricted"))
             response.headers["WWW-Authenticate"] = 'Basic realm="Pantau", charset="UTF-8"'
         else:
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception as exc:  # caught here, not by a handler of Exception: Starlette re-raises after
+                # those, and uvicorn would log the same fault a second time as "Exception in ASGI application"
+                log.error("web.page_failed", path=request.url.path, error=repr(exc)[:500], exc_info=exc)
+                response = error_page(site, request, PageError(500, "error.internal"))
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         if request.url.path.startswith("/static/"):
@@ -286,11 +291,6 @@ def create_app(site: Site) -> FastAPI:
         key = {404: "error.not_found", 405: "error.method"}.get(exc.status_code, "error.internal")
         return error_page(site, request, PageError(exc.status_code, key))
 
-    @app.exception_handler(Exception)
-    async def on_crash(request: Request, exc: Exception) -> Response:
-        log.error("web.page_failed", path=request.url.path, error=repr(exc)[:500], exc_info=exc)
-        return error_page(site, request, PageError(500, "error.internal"))
-
     # ----------------------------------------------------------------------------------- pages
     @app.get("/", response_class=HTMLResponse)
     async def beranda(request: Request) -> Response:
@@ -310,6 +310,7 @@ def create_app(site: Site) -> FastAPI:
                                    missing=views.map_missing(site.registry, msg))  # fmt: skip
                 return site.html(request, "national.html.j2", p=page, map_svg=drawn,
                                  provinces=site.registry.provinces, measures=views.MEASURES, query=_query(request),
+                                 chosen=page_filter(chosen),
                                  export=_export_query(on, msg.lang))  # fmt: skip
 
             return await asyncio.to_thread(draw)

@@ -251,17 +251,6 @@ class Upstream:
             return AckAnswer("resolved", 404, detail=str(body.get("error", "")), body=body)
         raise Unavailable("alerts", f"answered {r.status_code}: {str(body)[:200]}")
 
-    async def ping(self) -> dict[str, bool]:
-        """Whether each service answers its /healthz now."""
-        out = {}
-        for name, base in (("history", self.settings.history_url), ("scoring", self.settings.scoring_url),
-                           ("alerts", self.settings.alerts_url)):  # fmt: skip
-            try:
-                out[name] = (await self.client.get(f"{base}/healthz", timeout=2.0)).status_code == 200
-            except httpx.HTTPError:
-                out[name] = False
-        return out
-
 
 def _message(r: httpx.Response) -> str:
     try:

@@ -441,7 +441,9 @@ def test_a_broken_answer_behind_the_page_is_a_friendly_500(tmp_path: Path) -> No
                 assert "Traceback" not in r.text and "TypeError" not in r.text and "KeyError" not in r.text
         finally:
             assert proc.stop() == 0
-        assert '"event": "web.page_failed"' in proc.log.read_text(errors="replace")
+        log = proc.log.read_text(errors="replace")
+        assert log.count('"event": "web.page_failed"') == 2  # each fault logged once, with its cause
+        assert "Exception in ASGI application" not in log
     finally:
         server.shutdown()
 
