@@ -187,15 +187,20 @@ def alert_row(item: Json, framework: Framework, msg: Messages) -> AlertRow:
     target_words = target_text(target, framework, msg)
     figures = []
     stale, drop = kind == "data_stale", kind == "score_drop"
+    due = item.get("milestone_due")
     if item.get("current") is not None:  # a data_stale alert's current is the target's data coverage (0-1)
         figures.append((msg("alert.current_coverage" if stale else "alert.current", target=target_words),
                         msg.percent(item["current"], 0) if stale else msg.number(item["current"])))  # fmt: skip
-    if item.get("expected") is not None:  # the minimum coverage, the peak before a drop, or the path's value
-        key = "alert.minimum_coverage" if stale else "alert.peak" if drop else "alert.expected"
-        figures.append((msg(key), msg.percent(item["expected"], 0) if stale else msg.number(item["expected"])))
+    if item.get("expected") is not None:  # what it is depends on the kind, named as the notifications name it
+        figure_names = language.FIGURES[msg.lang]
+        name = figure_names.get(f"expected.{kind}" if kind != "score_drop" else "expected.score_drop.no_window",
+                         msg("alert.expected"))  # fmt: skip
+        name = name.format(due=msg.day(dt.date.fromisoformat(due)) if due else "")
+        figures.append((name, msg.percent(item["expected"], 0) if stale else msg.number(item["expected"])))
     if item.get("gap") is not None and not stale:
+        gap_name = "alert.gap.milestone" if kind in ("milestone_missed", "at_risk") else "alert.gap"
         figures.append(
-            (msg("alert.drop"), msg.number(item["gap"])) if drop else (msg("alert.gap"), msg.signed(item["gap"]))
+            (msg("alert.drop"), msg.number(item["gap"])) if drop else (msg(gap_name), msg.signed(item["gap"]))
         )
     if item.get("milestone_due"):
         figures.append((msg("alert.milestone_due"), msg.day(dt.date.fromisoformat(item["milestone_due"]))))

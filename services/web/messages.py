@@ -147,7 +147,6 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "region.level": "Tingkat kematangan",
         "region.coverage": "Cakupan data",
         "region.status": "Terhadap jalur rencana induk",
-        "region.gap": "selisih {gap} poin",
         "region.print": "Cetak laporan",
         "region.download": "Unduh riwayat:",
         "region.dimensions": "Enam dimensi",
@@ -290,9 +289,9 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "alert.escalation.next": "Bila tidak diakui, peringatan ini dieskalasikan ke {level} pada {at}.",
         "alert.escalation": "Eskalasi",
         "alert.current_coverage": "Cakupan data {target} sekarang",
-        "alert.peak": "Skor tertinggi dalam jendela penurunan (0-5)",
         "alert.drop": "Penurunan (poin)",
         "region.scores": "skor {as_of}",
+        "alert.gap.milestone": "Selisih terhadap target tonggak (poin)",
     },
     "en": {
         "no_data": "no data yet",
@@ -409,7 +408,6 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "region.level": "Maturity level",
         "region.coverage": "Data coverage",
         "region.status": "Against the masterplan path",
-        "region.gap": "gap {gap} points",
         "region.print": "Print the report",
         "region.download": "Download the history:",
         "region.dimensions": "The six dimensions",
@@ -553,9 +551,9 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "alert.escalation.next": "If nobody acknowledges it, this alert escalates to {level} at {at}.",
         "alert.escalation": "Escalation",
         "alert.current_coverage": "Data coverage of the {target} now",
-        "alert.peak": "Highest score in the drop window (0-5)",
         "alert.drop": "Fall (points)",
         "region.scores": "scores {as_of}",
+        "alert.gap.milestone": "Gap to the milestone's target (points)",
     },
 }
 

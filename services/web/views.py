@@ -329,9 +329,14 @@ def _value_text(row: RankingRow, measure: Measure, msg: Messages) -> str | None:
         return row.level_text
     if row.gap is None:
         return msg("no_plan")
-    if row.gap == 0:
+    return gap_in_words(row.gap, msg)
+
+
+def gap_in_words(gap: float, msg: Messages) -> str:
+    """``0,91 poin di depan jalur``: the gap (path - index) as a reader says it, never a bare signed number."""
+    if round(gap, 2) == 0:
         return msg("value.gap.on")
-    return msg("value.gap.behind" if row.gap > 0 else "value.gap.ahead", value=msg.number(abs(row.gap)))
+    return msg("value.gap.behind" if gap > 0 else "value.gap.ahead", value=msg.number(abs(gap)))
 
 
 def map_label(row: RankingRow, measure: Measure, msg: Messages) -> str:
@@ -616,6 +621,7 @@ class RegionCard:
     status_text: str
     dimensions: tuple[DimensionRow, ...]
     cohorts: tuple[int, ...]  # the programme's cohort years that name the region
+    gap_words: str = ""  # the gap said in words: "0,91 poin di depan jalur"
 
 
 def region_card(
@@ -664,6 +670,7 @@ def region_card(
         gap=gap, gap_text="" if gap is None else msg.signed(gap), behind=behind,
         status_text=_status(index, behind, msg), dimensions=dimensions,
         cohorts=tuple(programme.named_regions.get(region["code"], [])) if programme else (),
+        gap_words="" if gap is None else gap_in_words(gap, msg),
     )  # fmt: skip
 
 

@@ -292,7 +292,7 @@ def test_an_alert_row_in_indonesian() -> None:
     assert row.fired_text == "1 Desember 2026 pukul 15.00 WIB"
     assert row.figures == (
         ("Skor ekonomi sekarang (0-5)", "2,58"),
-        ("Nilai jalur rencana induk (0-5)", "3,00"),
+        ("Jalur masterplan hari ini", "3,00"),
         ("Selisih terhadap jalur (poin)", "+0,42"),
         ("Tenggat tonggak", "30 Juni 2027"),
     )
@@ -308,7 +308,7 @@ def test_an_alert_row_in_english() -> None:
     assert row.fired_text == "1 December 2026 at 15:00 WIB"
     assert row.figures == (
         ("Score of the Smart Economy now (0-5)", "2.58"),
-        ("Masterplan path value (0-5)", "3.00"),
+        ("Masterplan path today", "3.00"),
         ("Gap to the path (points)", "+0.42"),
         ("Milestone due", "30 June 2027"),
     )
@@ -399,7 +399,7 @@ def test_a_data_stale_alert_gives_the_minimum_coverage_as_a_percent_and_no_gap()
     figures = dict(row.figures)
     assert figures["Cakupan data minimum"] == "50%"
     assert "Selisih terhadap jalur (poin)" not in figures
-    assert "Nilai jalur rencana induk (0-5)" not in figures
+    assert "Jalur masterplan hari ini" not in figures
     assert "+0,20" not in figures.values()
     assert row.remedy == ("Pulihkan pengiriman data tata kelola: cakupan data harus kembali mencapai sedikitnya 50% "
                           "dari bobot indikator.")  # fmt: skip
@@ -699,3 +699,21 @@ def test_date() -> None:
     with pytest.raises(PageError) as long:
         _date("31/01/2026" + "9" * 60, "to")
     assert long.value.values["value"] == ("31/01/2026" + "9" * 60)[:40]
+
+
+def test_a_missed_milestones_target_is_named_as_the_milestones_not_as_the_path() -> None:
+    """make run showed "Nilai jalur rencana induk" beside a passed milestone's target; the email says what it is."""
+    item = {
+        "alert_id": "m1", "region": {"code": "52.06", "name": "Kabupaten Bima", "type": "kabupaten",
+                                     "province_code": "52", "province_name": "Nusa Tenggara Barat"},
+        "kind": "milestone_missed", "target": "economy", "state": "firing", "severity": "critical",
+        "escalation": "region", "acknowledged": False, "fired_at": "2026-12-02T07:25:00+00:00",
+        "at": "2026-12-02T07:25:00+00:00", "current": 1.59, "expected": 2.3, "gap": 0.71,
+        "milestone_due": "2025-12-31", "summary": "", "drivers": [], "remedy": "",
+    }  # fmt: skip
+    row = details.alert_row(item, FRAMEWORK, ID)
+    assert row.figures[1] == ("Target tonggak 31 Desember 2025 (telah lewat)", "2,30")
+    assert row.figures[2] == ("Selisih terhadap target tonggak (poin)", "+0,71")
+    row = details.alert_row({**item, "kind": "score_drop", "milestone_due": None}, FRAMEWORK, EN)
+    assert row.figures[1] == ("Highest score within the drop window", "2.30")
+    assert row.figures[2] == ("Fall (points)", "0.71")

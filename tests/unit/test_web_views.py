@@ -567,3 +567,14 @@ def test_a_card_without_any_data() -> None:
     assert (card.latest, card.history, card.path) == (None, (), ())
     assert (card.index_text, card.coverage_text, card.as_of_text, card.level_fill) == (
         "belum ada data", "belum ada data", "", GREY)  # fmt: skip
+
+
+def test_a_gap_is_said_in_words_on_the_card_and_the_map() -> None:
+    """Issue 14: a card said "selisih -0,91 poin"; a reader is told which side of the path and by how much."""
+    from services.web.views import gap_in_words
+
+    id_, en = messages("id"), messages("en")
+    assert gap_in_words(-0.91, id_) == "0,91 poin di depan jalur"
+    assert gap_in_words(0.3, id_) == "0,30 poin di belakang jalur"
+    assert gap_in_words(0.004, id_) == "tepat pada jalur"  # rounds to 0,00: neither side
+    assert gap_in_words(-0.91, en) == "0.91 points ahead of the path"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from schemas.language import FIGURES as FIGURES
 from schemas.language import KINDS as KINDS
 from schemas.language import MONTHS as MONTHS
 from schemas.language import REMEDIES as REMEDIES
@@ -72,36 +73,6 @@ HEADLINES: Final = {
     },
 }
 
-#: The name of each figure an alert carries, by what it is for the kind ({due}: a milestone's date,
-#: {window}: the score_drop window).
-FIGURES: Final = {
-    "id": {
-        "current": "Skor saat ini",
-        "current.data_stale": "Cakupan data saat ini",
-        "expected.behind_trajectory": "Jalur masterplan hari ini",
-        "expected.milestone_missed": "Target tonggak {due} (telah lewat)",
-        "expected.at_risk": "Target tonggak {due}",
-        "expected.data_stale": "Cakupan data minimum",
-        "expected.score_drop": "Skor tertinggi {window} terakhir",
-        "expected.score_drop.no_window": "Skor tertinggi dalam jendela penurunan",
-        "projected.at_risk": "Proyeksi tren pada {due}",
-        "next_milestone": "Tonggak berikutnya",
-        "next_milestone.target": "{due} (target {target})",
-    },
-    "en": {
-        "current": "Current score",
-        "current.data_stale": "Current data coverage",
-        "expected.behind_trajectory": "Masterplan path today",
-        "expected.milestone_missed": "Target of the {due} milestone (passed)",
-        "expected.at_risk": "Target of the {due} milestone",
-        "expected.data_stale": "Minimum data coverage",
-        "expected.score_drop": "Highest score in the last {window}",
-        "expected.score_drop.no_window": "Highest score within the drop window",
-        "projected.at_risk": "Trend projection for {due}",
-        "next_milestone": "Next milestone",
-        "next_milestone.target": "{due} (target {target})",
-    },
-}
 
 #: The gap line of each kind: (label, text) when behind (gap >= 0) and when ahead; {gap} is its size.
 GAPS: Final = {
